@@ -1,0 +1,3 @@
+//! Integration tests of the `rzero` binary and of the workspace as a whole.
+
+mod architecture;

@@ -1,0 +1,6 @@
+//! Qwen3 decoder in burn (work in progress: see the workspace issues).
+//!
+//! Will hold: the Hugging Face `config.json` type, safetensors load/save,
+//! the tokenizer with its chat template, KV-cache batched sampling and
+//! token log-probs.
+#![warn(missing_docs)]
