@@ -23,7 +23,15 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    // One variant per subcommand; each lives in `cmd/<name>.rs`.
+}
+
+fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
+        // One arm per subcommand.
+    }
+}
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -34,8 +42,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
-    match result {
+    match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

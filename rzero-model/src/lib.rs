@@ -4,3 +4,7 @@
 //! the tokenizer with its chat template, KV-cache batched sampling and
 //! token log-probs.
 #![warn(missing_docs)]
+
+pub mod error;
+
+pub use error::{ModelError, Result};
