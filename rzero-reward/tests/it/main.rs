@@ -1,0 +1,6 @@
+//! rzero-reward integration tests, one module per area.
+
+mod bleu;
+mod cluster;
+mod rewards;
+mod vote;
