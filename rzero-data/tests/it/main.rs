@@ -1,0 +1,8 @@
+//! Integration tests of rzero-data (one binary).
+
+mod bench;
+mod corpus;
+mod filter;
+mod jsonl;
+mod oracle;
+mod render;
