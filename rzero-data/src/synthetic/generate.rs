@@ -246,11 +246,7 @@ fn fallback(level: Level) -> Expr {
         3 => b(Op::Sub, n(47), b(Op::Mul, n(8), n(6))),
         4 => b(Op::Sub, b(Op::Mul, b(Op::Add, n(34), n(17)), n(6)), n(25)),
         5 => b(Op::Add, b(Op::Mul, b(Op::Sub, n(345), n(67)), n(23)), n(8)),
-        _ => b(
-            Op::Sub,
-            b(Op::Mul, n(512), n(347)),
-            b(Op::Mul, n(88), n(19)),
-        ),
+        _ => b(Op::Sub, b(Op::Mul, n(512), n(347)), n(88)),
     }
 }
 
