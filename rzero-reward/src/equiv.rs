@@ -1,21 +1,25 @@
 //! Equivalence of two answers: [`verify`] and [`equivalent`].
 
+use crate::math::budget::Budget;
+use crate::math::{compare::compare_top, parse};
+
 /// How a [`Verdict`] was decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
     /// The normalized strings are equal.
     ExactString,
-    /// Both sides reduce to exact rationals (or exact structures of them).
+    /// Both sides reduce to exact rationals (or structures of them).
     Rational,
-    /// Canonical simplification of expression trees.
+    /// Canonical forms (folded, flattened, sorted) agree, or relations and
+    /// structures match element by element.
     Symbolic,
-    /// Numeric evaluation (rounded to 6 decimals when a float is involved,
-    /// or at random points for expressions with variables).
+    /// Numeric evaluation: 6-decimal rounding when a float is involved,
+    /// 1e-10 relative for constants, several sample points for variables.
     Numeric,
     /// Plain text comparison (case- and space-normalized).
     Text,
-    /// One side could not be parsed, so nothing matched.
-    Unparsed,
+    /// Nothing matched, or one side could not be parsed.
+    Different,
 }
 
 /// The detailed result of [`verify`].
@@ -23,17 +27,17 @@ pub enum Method {
 pub struct Verdict {
     /// Whether `pred` is judged equal to `gold`.
     pub equal: bool,
-    /// Which rule decided.
+    /// Which rule decided (for unequal answers, [`Method::Different`]).
     pub method: Method,
-    /// Whether a work budget (length, depth, exponent, steps) was hit; a
-    /// budget hit never makes two answers equal that were not proven equal.
+    /// Whether a work limit (length, depth, number size, steps) was hit; a
+    /// hit never makes answers equal that were not shown equal.
     pub budget_hit: bool,
 }
 
 /// Whether `pred` is the same answer as `gold` (see [`verify`]).
 ///
 /// ```
-/// assert!(rzero_reward::equivalent("0.5", "0.50"));
+/// assert!(rzero_reward::equivalent("0.5", r"\frac{1}{2}"));
 /// assert!(!rzero_reward::equivalent("2", "3"));
 /// ```
 pub fn equivalent(gold: &str, pred: &str) -> bool {
@@ -41,30 +45,27 @@ pub fn equivalent(gold: &str, pred: &str) -> bool {
 }
 
 /// Compares `pred` against `gold` and says how it decided.
+///
+/// Like math-verify's `verify(gold, pred)` it is not symmetric: an
+/// equation in `pred` is compared by its right side when `gold` is not an
+/// equation, and a `gold` assignment `x = 3` by its value.
 pub fn verify(gold: &str, pred: &str) -> Verdict {
-    let g = normalize(gold);
-    let p = normalize(pred);
-    if !g.is_empty() && g == p {
-        return Verdict {
-            equal: true,
-            method: Method::ExactString,
-            budget_hit: false,
-        };
+    let mut budget = Budget::default();
+    let g = parse(gold, &mut budget);
+    let p = parse(pred, &mut budget);
+    let verdict = |equal, method, budget: &Budget| Verdict {
+        equal,
+        method,
+        budget_hit: budget.hit,
+    };
+    if !g.normalized.is_empty() && g.normalized == p.normalized {
+        return verdict(true, Method::ExactString, &budget);
     }
-    match (g.parse::<f64>(), p.parse::<f64>()) {
-        (Ok(a), Ok(b)) => Verdict {
-            equal: (a - b).abs() <= 1e-6 * a.abs().max(1.0),
-            method: Method::Numeric,
-            budget_hit: false,
-        },
-        _ => Verdict {
-            equal: false,
-            method: Method::Unparsed,
-            budget_hit: false,
-        },
+    let (Some(ge), Some(pe)) = (&g.expr, &p.expr) else {
+        return verdict(false, Method::Different, &budget);
+    };
+    match compare_top(ge, pe, &mut budget) {
+        Some(method) => verdict(true, method, &budget),
+        None => verdict(false, Method::Different, &budget),
     }
-}
-
-fn normalize(s: &str) -> String {
-    s.split_whitespace().collect::<String>().to_lowercase()
 }

@@ -33,7 +33,7 @@ pub fn extract_boxed(text: &str) -> Option<&str> {
 }
 
 /// The content of a `{…}` group that opens `rest` (after optional spaces).
-fn braced_argument(rest: &str) -> Option<&str> {
+pub(crate) fn braced_argument(rest: &str) -> Option<&str> {
     let trimmed = rest.trim_start_matches([' ', '\t']);
     let body = trimmed.strip_prefix('{')?;
     let mut depth = 1usize;

@@ -2,5 +2,6 @@
 
 mod bleu;
 mod cluster;
+mod equivalence;
 mod rewards;
 mod vote;

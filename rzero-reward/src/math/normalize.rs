@@ -1,0 +1,275 @@
+//! String-level cleanup of a LaTeX answer before lexing: delimiters, boxes,
+//! spacing macros, thousands separators, degrees, units and text wrappers.
+
+use crate::extract::extract_boxed;
+
+/// Commands whose braced argument is plain text to unwrap.
+const TEXT_COMMANDS: [&str; 11] = [
+    "\\text",
+    "\\textbf",
+    "\\textit",
+    "\\textrm",
+    "\\textnormal",
+    "\\mathrm",
+    "\\mathbf",
+    "\\mathit",
+    "\\mathsf",
+    "\\mbox",
+    "\\operatorname",
+];
+
+/// Unit words dropped after a quantity (singular; a plural `s` is accepted).
+const UNITS: [&str; 58] = [
+    "m",
+    "cm",
+    "mm",
+    "km",
+    "meter",
+    "centimeter",
+    "millimeter",
+    "kilometer",
+    "metre",
+    "in",
+    "inch",
+    "inche",
+    "ft",
+    "foot",
+    "feet",
+    "yd",
+    "yard",
+    "mile",
+    "mi",
+    "g",
+    "kg",
+    "mg",
+    "gram",
+    "kilogram",
+    "lb",
+    "pound",
+    "oz",
+    "ounce",
+    "s",
+    "sec",
+    "second",
+    "min",
+    "minute",
+    "h",
+    "hr",
+    "hour",
+    "day",
+    "week",
+    "month",
+    "year",
+    "dollar",
+    "cent",
+    "euro",
+    "unit",
+    "sq",
+    "square",
+    "cubic",
+    "degree",
+    "deg",
+    "radian",
+    "rad",
+    "l",
+    "liter",
+    "litre",
+    "ml",
+    "mph",
+    "mile per hour",
+    "point",
+];
+
+/// Cleans `text` into what the lexer reads.
+pub fn normalize(text: &str) -> String {
+    let mut s = strip_delimiters(text.trim());
+    for (from, to) in [
+        ("\\left.", ""),
+        ("\\right.", ""),
+        ("\\left", ""),
+        ("\\right", ""),
+        ("^{\\circ}", ""),
+        ("^\\circ", ""),
+        ("\\circ", ""),
+        ("\\degree", ""),
+        ("{,}", ""),
+        ("\\$", ""),
+        ("$", ""),
+        ("\\%", "%"),
+        ("\\dfrac", "\\frac"),
+        ("\\tfrac", "\\frac"),
+        ("\\cfrac", "\\frac"),
+        ("\\displaystyle", ""),
+        ("\\mathstrut", ""),
+    ] {
+        if s.contains(from) {
+            s = s.replace(from, to);
+        }
+    }
+    s = join_spaced_digits(&s);
+    s = unwrap_text_commands(&s);
+    for word in ["percentage", "percent", "pct"] {
+        if s.contains(word) {
+            s = s.replace(word, "%");
+        }
+    }
+    drop_trailing_units(&s)
+}
+
+/// Removes `$…$`, `\(…\)`, `\[…\]` and a box around the whole answer.
+fn strip_delimiters(text: &str) -> String {
+    let mut s = text;
+    loop {
+        let before = s;
+        for (open, close) in [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")] {
+            if s.len() >= open.len() + close.len() && s.starts_with(open) && s.ends_with(close) {
+                s = s[open.len()..s.len() - close.len()].trim();
+            }
+        }
+        if (s.starts_with("\\boxed") || s.starts_with("\\fbox"))
+            && s.ends_with('}')
+            && let Some(inner) = extract_boxed(s)
+        {
+            s = inner.trim();
+        }
+        if s == before {
+            return s.trim_end_matches(['.', ' ']).to_owned();
+        }
+    }
+}
+
+/// `1\,000` and `1\!000` are one number; elsewhere thin spaces are spaces.
+fn join_spaced_digits(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let spacing =
+            bytes[i] == b'\\' && matches!(bytes.get(i + 1), Some(b',' | b'!' | b';' | b':' | b' '));
+        if spacing {
+            let between_digits = out.ends_with(|c: char| c.is_ascii_digit())
+                && bytes
+                    .get(i + 2..i + 5)
+                    .is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+            if !between_digits {
+                out.push(' ');
+            }
+            i += 2;
+            continue;
+        }
+        let len = s[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&s[i..i + len]);
+        i += len;
+    }
+    out
+}
+
+fn unwrap_text_commands(s: &str) -> String {
+    let mut out = s.to_owned();
+    // Innermost-last order does not matter: each pass unwraps one command.
+    for _ in 0..32 {
+        let Some((start, command)) = TEXT_COMMANDS
+            .iter()
+            .filter_map(|c| find_command(&out, c).map(|at| (at, *c)))
+            .min_by_key(|(at, _)| *at)
+        else {
+            break;
+        };
+        let after = start + command.len();
+        let Some(content) = crate::extract::braced_argument(&out[after..]) else {
+            break;
+        };
+        let open = out[after..].find('{').map_or(after, |o| after + o);
+        let end = open + 1 + content.len() + 1;
+        let word = content.trim_matches(|c: char| c.is_whitespace() || c == '~');
+        let quantity_before = !out[..start].trim().is_empty();
+        let replacement = if command == "\\operatorname" {
+            format!("\\{word} ")
+        } else if quantity_before && is_unit(word) {
+            String::new()
+        } else {
+            format!(" {word} ")
+        };
+        let mut rest = &out[end..];
+        if replacement.is_empty() {
+            rest = rest
+                .trim_start()
+                .trim_start_matches("^{2}")
+                .trim_start_matches("^2")
+                .trim_start_matches("^{3}")
+                .trim_start_matches("^3");
+        }
+        out = format!("{}{replacement}{rest}", &out[..start]);
+    }
+    out
+}
+
+/// Position of `command` not followed by more letters (`\text` but not `\textbf`).
+fn find_command(s: &str, command: &str) -> Option<usize> {
+    s.match_indices(command)
+        .find(|(at, _)| !s[at + command.len()..].starts_with(|c: char| c.is_ascii_alphabetic()))
+        .map(|(at, _)| at)
+}
+
+fn is_unit(word: &str) -> bool {
+    let lower = word.to_ascii_lowercase();
+    let lower = lower.trim_end_matches('.');
+    let single = lower
+        .strip_suffix('s')
+        .filter(|w| w.len() > 1)
+        .unwrap_or(lower);
+    UNITS.contains(&lower)
+        || UNITS.contains(&single)
+        || lower
+            .split_whitespace()
+            .all(|w| UNITS.contains(&w.trim_end_matches('s')) || UNITS.contains(&w))
+            && !lower.is_empty()
+}
+
+/// `5 cm`, `12 inches`: a unit word (two letters or more) after a quantity.
+fn drop_trailing_units(s: &str) -> String {
+    let mut s = s.trim().to_owned();
+    for _ in 0..3 {
+        let Some((rest, last)) = s.rsplit_once(' ') else {
+            break;
+        };
+        let rest = rest.trim_end();
+        let last_bare = last.trim_end_matches(['^', '2', '3']);
+        let after_quantity = rest.ends_with(|c: char| c.is_ascii_digit() || c == '}' || c == ')');
+        if last_bare.len() >= 2
+            && last_bare.chars().all(|c| c.is_ascii_alphabetic())
+            && is_unit(last_bare)
+            && after_quantity
+        {
+            s = rest.to_owned();
+        } else {
+            break;
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn cleans_common_wrappers() {
+        let cases = [
+            (r"$\frac{1}{2}$", r"\frac{1}{2}"),
+            (r"\boxed{1\,000}", "1000"),
+            (r"1{,}000", "1000"),
+            (r"30^\circ", "30"),
+            (r"5\text{ cm}", "5"),
+            (r"5\text{ cm}^2", "5"),
+            (r"12 inches", "12"),
+            (r"\text{(A)}", "(A)"),
+            (r"\left( 1, 2 \right)", "( 1, 2 )"),
+            (r"50\%", "50%"),
+            (r"\dfrac12", r"\frac12"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(normalize(input).trim(), expected, "{input}");
+        }
+    }
+}
