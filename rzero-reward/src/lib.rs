@@ -11,8 +11,6 @@ pub mod equiv;
 mod error;
 pub mod extract;
 pub mod format;
-mod fsum;
-mod linkage;
 pub mod math;
 pub mod repetition;
 pub mod rewards;
