@@ -17,13 +17,15 @@
 //! then the lowest index; the merged cluster keeps the larger slot), so
 //! labels agree with scikit-learn up to renaming even when distances tie.
 //!
-//! Cost: O(n²) time and one n×n `f64` matrix (n = 8000 needs 512 MB).
+//! Cost: O(n²) time and one n×n `f64` matrix (n = 8000 needs 512 MB), which
+//! [`average_linkage`] consumes and reuses as its working matrix.
 
 use std::cmp::Ordering;
 
 use rayon::prelude::*;
 
 use crate::RewardError;
+pub use crate::linkage::{Merge, nn_chain};
 
 /// A symmetric matrix of pairwise distances, stored square and row-major.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,10 +78,12 @@ impl DistanceMatrix {
     }
 
     /// Fills the strict upper triangle in parallel, then mirrors it:
-    /// `fill_row(i, row)` writes d(i, j) for j = i+1..n into `row[j − i − 1]`.
-    pub(crate) fn from_upper_par<F>(n: usize, fill_row: F) -> Self
+    /// `fill_row(scratch, i, row)` writes d(i, j) for j = i+1..n into
+    /// `row[j − i − 1]`; each worker thread gets its own `init()` scratch.
+    pub(crate) fn from_upper_par<T, I, F>(n: usize, init: I, fill_row: F) -> Self
     where
-        F: Fn(usize, &mut [f64]) + Sync,
+        I: Fn() -> T + Sync + Send,
+        F: Fn(&mut T, usize, &mut [f64]) + Sync + Send,
     {
         let mut matrix = Self::zeros(n);
         if n == 0 {
@@ -89,7 +93,9 @@ impl DistanceMatrix {
             .data
             .par_chunks_mut(n)
             .enumerate()
-            .for_each(|(i, row)| fill_row(i, &mut row[i + 1..]));
+            .for_each_init(init, |scratch, (i, row)| {
+                fill_row(scratch, i, &mut row[i + 1..])
+            });
         matrix.mirror_upper();
         matrix
     }
@@ -124,22 +130,16 @@ impl DistanceMatrix {
         self.data[i * self.n + j]
     }
 
+    /// The size and the row-major square storage.
+    pub(crate) fn into_raw(self) -> (usize, Vec<f64>) {
+        (self.n, self.data)
+    }
+
     /// Sets d(i, j) and d(j, i).
     pub fn set(&mut self, i: usize, j: usize, value: f64) {
         self.data[i * self.n + j] = value;
         self.data[j * self.n + i] = value;
     }
-}
-
-/// One merge of the dendrogram, in the order the chain found it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Merge {
-    /// Smaller slot: its cluster is absorbed.
-    pub absorbed: usize,
-    /// Larger slot: it holds the union afterwards.
-    pub kept: usize,
-    /// Average-linkage distance between the two clusters.
-    pub height: f64,
 }
 
 /// Flat clusters: a label per point, numbered by first appearance.
@@ -176,89 +176,6 @@ pub fn average_linkage(matrix: DistanceMatrix, threshold: f64) -> Clusters {
         sets.union(merge.absorbed, merge.kept);
     }
     sets.into_clusters()
-}
-
-/// SciPy's `nn_chain` for average linkage; returns merges in chain order.
-pub fn nn_chain(mut matrix: DistanceMatrix) -> Vec<Merge> {
-    let n = matrix.len();
-    let mut sizes = vec![1usize; n];
-    let mut merges = Vec::with_capacity(n.saturating_sub(1));
-    // Absent pairs (self, merged-away slots) read as +∞ so a row scan needs no mask.
-    for i in 0..n {
-        matrix.data[i * n + i] = f64::INFINITY;
-    }
-    let mut chain: Vec<usize> = Vec::with_capacity(n);
-    let mut first_active = 0;
-    for _ in 1..n {
-        if chain.is_empty() {
-            while sizes[first_active] == 0 {
-                first_active += 1;
-            }
-            chain.push(first_active);
-        }
-        let (x, y, height) = grow_chain(&matrix, &mut chain);
-        let (absorbed, kept) = if x < y { (x, y) } else { (y, x) };
-        merge_rows(&mut matrix, &mut sizes, absorbed, kept);
-        merges.push(Merge {
-            absorbed,
-            kept,
-            height,
-        });
-    }
-    merges
-}
-
-/// Extends the chain until its last two entries are mutual nearest neighbours,
-/// pops them and returns them with their distance.
-fn grow_chain(matrix: &DistanceMatrix, chain: &mut Vec<usize>) -> (usize, usize, f64) {
-    let n = matrix.n;
-    loop {
-        let x = chain[chain.len() - 1];
-        let previous = (chain.len() > 1).then(|| chain[chain.len() - 2]);
-        let row = &matrix.data[x * n..(x + 1) * n];
-        // Strict `<` from the predecessor's distance: ties keep the predecessor,
-        // otherwise the lowest index wins.
-        let (mut y, mut best) = match previous {
-            Some(p) => (p, row[p]),
-            None => (x, f64::INFINITY),
-        };
-        for (i, &d) in row.iter().enumerate() {
-            if d < best {
-                best = d;
-                y = i;
-            }
-        }
-        if Some(y) == previous {
-            chain.truncate(chain.len() - 2);
-            return (x, y, best);
-        }
-        chain.push(y);
-    }
-}
-
-/// Lance–Williams average update: `kept` becomes the union, `absorbed` vanishes.
-///
-/// Vanished slots and the diagonal hold +∞ in both rows, and the update keeps
-/// them +∞, so the row update needs no mask.
-fn merge_rows(matrix: &mut DistanceMatrix, sizes: &mut [usize], absorbed: usize, kept: usize) {
-    let n = matrix.n;
-    let (nx, ny) = (sizes[absorbed], sizes[kept]);
-    sizes[absorbed] = 0;
-    sizes[kept] = nx + ny;
-    let (wx, wy, total) = (nx as f64, ny as f64, (nx + ny) as f64);
-    // absorbed < kept, so the absorbed row lies in the first half.
-    let (head, tail) = matrix.data.split_at_mut(kept * n);
-    let absorbed_row = &head[absorbed * n..(absorbed + 1) * n];
-    let kept_row = &mut tail[..n];
-    for (d, &a) in kept_row.iter_mut().zip(absorbed_row) {
-        *d = (wx * a + wy * *d) / total;
-    }
-    // Mirror into column `kept`; column `absorbed` vanishes.
-    for i in 0..n {
-        let value = matrix.data[kept * n + i];
-        matrix.data[i * n + kept] = value;
-        matrix.data[i * n + absorbed] = f64::INFINITY;
-    }
 }
 
 /// Disjoint sets over points, for cutting the dendrogram.

@@ -11,6 +11,8 @@ pub mod equiv;
 mod error;
 pub mod extract;
 pub mod format;
+mod fsum;
+mod linkage;
 pub mod math;
 pub mod repetition;
 pub mod rewards;

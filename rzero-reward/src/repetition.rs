@@ -17,10 +17,12 @@
 //! everything, even another empty one, so each invalid question forms its own
 //! cluster with penalty 1/B.
 //!
-//! The matrix is filled in parallel with rayon: each row builds the
-//! hypothesis tables once, then costs four sorted merges per pair.
+//! The matrix is filled in parallel with rayon: each row loads its
+//! hypothesis into dense count arrays once ([`RowScorer`]), then a pair costs
+//! one array lookup per reference n-gram, stopping at the first order without
+//! a match.
 
-use crate::bleu::{HypPrecisions, NgramIndex};
+use crate::bleu::{NgramIndex, RowScorer};
 use crate::cluster::{Clusters, DistanceMatrix, average_linkage};
 
 /// The official clustering threshold on BLEU distance.
@@ -32,13 +34,16 @@ pub const DISTANCE_THRESHOLD: f64 = 0.5;
 pub fn bleu_distance_matrix<S: AsRef<str> + Sync>(questions: &[S]) -> DistanceMatrix {
     let n = questions.len();
     let index = NgramIndex::new(questions);
-    DistanceMatrix::from_upper_par(n, |i, row| {
-        let hyp = HypPrecisions::new(index.tokens(i));
-        for (offset, slot) in row.iter_mut().enumerate() {
-            let j = i + 1 + offset;
-            *slot = 1.0 - hyp.bleu(index.tokens(j), index.matches(j, i));
-        }
-    })
+    DistanceMatrix::from_upper_par(
+        n,
+        || RowScorer::new(&index),
+        |scorer, i, row| {
+            scorer.set_hypothesis(i);
+            for (offset, slot) in row.iter_mut().enumerate() {
+                *slot = 1.0 - scorer.bleu(i + 1 + offset);
+            }
+        },
+    )
 }
 
 /// Clusters of a batch of questions under the official rule.

@@ -22,10 +22,18 @@ struct MatrixCase {
 }
 
 #[derive(Deserialize)]
+struct DigitCase {
+    n: usize,
+    digits: String,
+    labels: Vec<usize>,
+}
+
+#[derive(Deserialize)]
 struct Fixture {
     threshold: f64,
     questions: Vec<QuestionCase>,
     matrices: Vec<MatrixCase>,
+    digit_matrices: Vec<DigitCase>,
 }
 
 fn fixture() -> Fixture {
@@ -55,6 +63,24 @@ fn labels_match_sklearn_on_tied_grid_matrices() {
         let matrix = DistanceMatrix::from_rows(&case.rows).unwrap_or_else(|e| panic!("{e}"));
         let ours = average_linkage(matrix, fixture.threshold);
         assert_eq!(ours.labels, canonical(&case.labels), "matrix case {k}");
+    }
+}
+
+#[test]
+fn labels_match_sklearn_on_large_tied_matrices() {
+    // Large enough that the working matrix gets compacted several times.
+    let fixture = fixture();
+    for case in &fixture.digit_matrices {
+        let mut matrix = DistanceMatrix::zeros(case.n);
+        let mut digits = case.digits.bytes();
+        for i in 0..case.n {
+            for j in i + 1..case.n {
+                let digit = digits.next().map_or(f64::NAN, |d| f64::from(d - b'0'));
+                matrix.set(i, j, (digit + 1.0) / 10.0);
+            }
+        }
+        let ours = average_linkage(matrix, fixture.threshold);
+        assert_eq!(ours.labels, canonical(&case.labels), "{} points", case.n);
     }
 }
 
@@ -200,6 +226,26 @@ fn check_penalty_sums(clusters: &Clusters, r: &[f64]) -> Result<(), TestCaseErro
     }
     prop_assert_eq!(clusters.sizes.iter().sum::<usize>(), r.len());
     Ok(())
+}
+
+#[test]
+fn nn_chain_equals_naive_average_linkage_on_two_hundred_points() {
+    // A fixed pseudo-random matrix (LCG), past the compaction size.
+    let n = 200;
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut matrix = DistanceMatrix::zeros(n);
+    for i in 0..n {
+        for j in i + 1..n {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            matrix.set(i, j, 0.2 + 0.6 * (state >> 11) as f64 / (1u64 << 53) as f64);
+        }
+    }
+    let naive = naive_average_linkage(&matrix, 0.45);
+    let ours = average_linkage(matrix, 0.45);
+    assert!(ours.sizes.len() > 1 && ours.sizes.len() < n);
+    assert_eq!(ours.labels, naive);
 }
 
 proptest! {
