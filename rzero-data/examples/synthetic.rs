@@ -2,12 +2,26 @@
 //! rendered Challenger and Solver document, and completion lengths.
 //!
 //! Run with: `cargo run -p rzero-data --example synthetic`
+//! With `-- --write-heldout DIR` it (re)writes the held-out set into DIR
+//! (the repository keeps it in `data/synthetic/`).
 #![expect(clippy::print_stdout, reason = "an example shows its output")]
 
 use rzero_data::synthetic::render::approx_tokens;
-use rzero_data::synthetic::{Document, Level, Role, Surface, TaskGenerator, oracle};
+use rzero_data::synthetic::{
+    Document, HeldOut, HeldOutConfig, Level, Role, Surface, TaskGenerator, oracle,
+};
 
-fn main() {
+fn main() -> Result<(), rzero_data::DataError> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, dir] = args.as_slice()
+        && flag == "--write-heldout"
+    {
+        let heldout = HeldOut::generate(&HeldOutConfig::default())?;
+        for path in heldout.write(std::path::Path::new(dir))? {
+            println!("wrote {}", path.display());
+        }
+        return Ok(());
+    }
     let mut generator = TaskGenerator::new(2025);
     for level in Level::all() {
         println!("== level {level}");
@@ -41,4 +55,5 @@ fn main() {
             Document::new(&task, role).text()
         );
     }
+    Ok(())
 }

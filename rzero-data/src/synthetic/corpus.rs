@@ -20,6 +20,12 @@ use crate::records::EvalItem;
 /// Seed of the shipped held-out set.
 pub const HELDOUT_SEED: u64 = 20_250_805;
 
+/// The repository's copy of the default held-out set
+/// (`data/synthetic/synthetic_l{1..6}.jsonl`).
+pub fn default_heldout_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/synthetic")
+}
+
 /// How the held-out set is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

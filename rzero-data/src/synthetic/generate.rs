@@ -181,6 +181,10 @@ fn operand<R: Rng>(rng: &mut R, max: i128) -> i128 {
     rng.random_range(1..=max)
 }
 
+fn count<R: Rng>(rng: &mut R, max: i128) -> i128 {
+    rng.random_range(2..=max.max(2))
+}
+
 fn random_tree<R: Rng>(rng: &mut R, s: &Shape, ops: usize) -> Expr {
     if ops == 0 {
         return Expr::Num(operand(rng, s.max_operand));
@@ -206,24 +210,25 @@ fn random_word_problem<R: Rng>(rng: &mut R, s: &Shape) -> WordProblem {
     let item = ITEMS.choose(rng).copied().unwrap_or("apples").to_string();
     let bags = s.ops_allowed.contains(&Op::Mul) && rng.random_bool(0.3);
     let factor_max = s.max_factor.unwrap_or(s.max_operand);
+    // Counts start at 2 so no sentence reads "1 apples".
     let (start, mut total) = if bags {
-        let a = rng.random_range(2..=factor_max.min(s.max_operand));
-        let b = operand(rng, s.max_operand);
+        let a = count(rng, factor_max.min(s.max_operand));
+        let b = count(rng, s.max_operand);
         ((a, Some(b)), a * b)
     } else {
-        let a = operand(rng, s.max_operand);
+        let a = count(rng, s.max_operand);
         ((a, None), a)
     };
     let mut steps = Vec::with_capacity(s.ops);
     for _ in usize::from(bags)..s.ops {
         let mut op = s.ops_allowed.choose(rng).copied().unwrap_or(Op::Add);
-        if op == Op::Sub && total < 1 {
+        if op == Op::Sub && total < 2 {
             op = Op::Add;
         }
         let n = match op {
-            Op::Add => operand(rng, s.max_operand),
-            Op::Sub => operand(rng, s.max_operand.min(total)),
-            Op::Mul => rng.random_range(2..=factor_max),
+            Op::Add => count(rng, s.max_operand),
+            Op::Sub => count(rng, s.max_operand.min(total)),
+            Op::Mul => count(rng, factor_max),
         };
         total = op.apply(total, n).unwrap_or(total);
         steps.push((op, n));

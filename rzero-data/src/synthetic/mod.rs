@@ -21,12 +21,13 @@ pub mod render;
 pub mod word;
 
 pub use corpus::{
-    Corpus, CorpusConfig, HELDOUT_SEED, HeldOut, HeldOutConfig, pretraining_corpus, write_corpus,
+    Corpus, CorpusConfig, HELDOUT_SEED, HeldOut, HeldOutConfig, default_heldout_dir,
+    pretraining_corpus, write_corpus,
 };
 pub use expr::{Expr, Op, Step};
 pub use generate::{Surface, Task, TaskGenerator};
 pub use level::{Features, Level, level_of};
-pub use oracle::{OracleAnswer, oracle};
+pub use oracle::{OracleAnswer, oracle, parse_integer_answer};
 pub use render::{
     CHALLENGER_SYSTEM, CHALLENGER_USER, Conversation, Document, IM_END, Role, SOLVER_SYSTEM,
     render_chatml, render_completion, render_prompt_chatml,

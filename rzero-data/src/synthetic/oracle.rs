@@ -27,6 +27,12 @@ impl OracleAnswer {
         self.answer.to_string()
     }
 
+    /// Whether a model's answer (e.g. the content of its `\boxed{}`) is this
+    /// true answer; see [`parse_integer_answer`] for what is accepted.
+    pub fn is_correct(&self, prediction: &str) -> bool {
+        parse_integer_answer(prediction) == Some(self.answer)
+    }
+
     /// The record form stored next to Challenger samples.
     pub fn label(&self) -> OracleLabel {
         OracleLabel {
@@ -55,6 +61,39 @@ pub fn oracle(question: &str) -> Option<OracleAnswer> {
     })
 }
 
+/// Reads an integer answer leniently: surrounding spaces and `$`, a leading
+/// `+`, thousands separators (`1,234`), a zero fractional part (`27.0`) and
+/// one `\text{…}` wrapper are accepted; anything else is `None`.
+pub fn parse_integer_answer(answer: &str) -> Option<i128> {
+    let mut s = answer.trim().trim_matches('$').trim();
+    if let Some(inner) = s.strip_prefix("\\text{").and_then(|r| r.strip_suffix('}')) {
+        s = inner.trim();
+    }
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let digits = match digits.split_once('.') {
+        Some((int, frac)) if !frac.is_empty() && frac.bytes().all(|b| b == b'0') => int,
+        Some(_) => return None,
+        None => digits,
+    };
+    let grouped = digits.contains(',');
+    if grouped {
+        let mut groups = digits.split(',');
+        let first_ok = groups.next().is_some_and(|g| (1..=3).contains(&g.len()));
+        if !first_ok || !groups.all(|g| g.len() == 3) {
+            return None;
+        }
+    }
+    let plain: String = digits.chars().filter(|c| *c != ',').collect();
+    if plain.is_empty() || plain.len() > 30 || !plain.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value: i128 = plain.parse().ok()?;
+    Some(if negative { -value } else { value })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +111,28 @@ mod tests {
         assert_eq!((a.answer, a.surface), (31, Surface::WordProblem));
         let q = "anna has 20 coins.  she gets 5 more coins\nhow many coins does she have";
         assert_eq!(oracle(q).map(|a| a.answer), Some(25));
+    }
+
+    #[test]
+    fn integer_answers_are_read_leniently() {
+        for (text, want) in [
+            ("31", Some(31)),
+            (" -7 ", Some(-7)),
+            ("+5", Some(5)),
+            ("27.0", Some(27)),
+            ("1,234", Some(1234)),
+            ("$12$", Some(12)),
+            ("\\text{40}", Some(40)),
+            ("12.5", None),
+            ("1,23", None),
+            ("", None),
+            ("-", None),
+            ("x", None),
+            ("3 + 4", None),
+        ] {
+            assert_eq!(parse_integer_answer(text), want, "{text:?}");
+        }
+        assert!(oracle("What is 6 * 7?").unwrap().is_correct("42.0"));
     }
 
     #[test]

@@ -8,8 +8,8 @@ use rzero_data::filter::normalize_question;
 use rzero_data::read_jsonl;
 use rzero_data::synthetic::render::Document;
 use rzero_data::synthetic::{
-    CorpusConfig, HeldOut, HeldOutConfig, Level, Role, Surface, oracle, pretraining_corpus,
-    write_corpus,
+    CorpusConfig, HeldOut, HeldOutConfig, Level, Role, Surface, default_heldout_dir, oracle,
+    pretraining_corpus, write_corpus,
 };
 
 fn small_heldout() -> HeldOut {
@@ -135,4 +135,17 @@ fn files_are_written_in_their_formats() {
     let docs: Vec<Document> = read_jsonl(&corpus_path).unwrap();
     let expected: Vec<Document> = pretraining_corpus(&config, &heldout).unwrap().collect();
     assert_eq!(docs, expected);
+}
+
+#[test]
+fn committed_heldout_matches_the_generator() {
+    // If this fails, the generator changed: regenerate data/synthetic (see
+    // its README) and say so, since scores on the old set are not comparable.
+    let heldout = HeldOut::generate(&HeldOutConfig::default()).unwrap();
+    for level in Level::all() {
+        let path = default_heldout_dir().join(format!("synthetic_l{level}.jsonl"));
+        let committed: Vec<EvalItem> = read_jsonl(&path).unwrap();
+        assert_eq!(committed.len(), 100);
+        assert_eq!(committed, heldout.items(level), "{}", path.display());
+    }
 }
