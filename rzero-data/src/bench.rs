@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{DataError, Result};
 use crate::jsonl::read_jsonl;
 use crate::records::EvalItem;
+use crate::synthetic::{Level, default_heldout_dir};
 
 /// Appended to the Solver's user message for MMLU-Pro, SuperGPQA and BBEH.
 pub const GENERAL_SUFFIX: &str = "Please reason step by step, and put your final answer option within \\boxed{}. Only put the (option) letter in the box, e.g. \\boxed{A}. There is only one correct answer.";
@@ -39,7 +40,19 @@ pub enum Benchmark {
     SuperGpqa,
     /// BIG-Bench Extra Hard (1000-item sample).
     Bbeh,
+    /// The synthetic held-out set of one level (`synthetic_l1` …
+    /// `synthetic_l6`, in `data/synthetic`), scored like the math sets.
+    Synthetic(Level),
 }
+
+const SYNTHETIC_NAMES: [&str; 6] = [
+    "synthetic_l1",
+    "synthetic_l2",
+    "synthetic_l3",
+    "synthetic_l4",
+    "synthetic_l5",
+    "synthetic_l6",
+];
 
 impl Benchmark {
     /// All ten, math first.
@@ -81,6 +94,10 @@ impl Benchmark {
             Benchmark::MmluPro => "mmlu_pro",
             Benchmark::SuperGpqa => "supergpqa",
             Benchmark::Bbeh => "bbeh",
+            Benchmark::Synthetic(level) => SYNTHETIC_NAMES
+                .get(usize::from(level.get()) - 1)
+                .copied()
+                .unwrap_or("synthetic"),
         }
     }
 
@@ -89,16 +106,29 @@ impl Benchmark {
         let wanted = name.trim().to_lowercase().replace('-', "_");
         Self::ALL
             .into_iter()
+            .chain(Level::all().map(Benchmark::Synthetic))
             .find(|b| b.name() == wanted)
             .ok_or_else(|| DataError::UnknownBenchmark {
                 name: name.to_string(),
-                known: Self::ALL.map(Self::name).join(", "),
+                known: format!(
+                    "{}, synthetic_l1..synthetic_l6",
+                    Self::ALL.map(Self::name).join(", ")
+                ),
             })
     }
 
     /// Whether the set is scored by math equivalence (else exact match).
     pub fn is_math(self) -> bool {
-        Self::MATH.contains(&self)
+        Self::MATH.contains(&self) || matches!(self, Benchmark::Synthetic(_))
+    }
+
+    /// Where the repository keeps the set: `data/bench` for the paper's
+    /// ten, `data/synthetic` for the synthetic levels.
+    pub fn default_dir(self) -> PathBuf {
+        match self {
+            Benchmark::Synthetic(_) => default_heldout_dir(),
+            _ => default_bench_dir(),
+        }
     }
 
     /// Path of the set's file under `dir`.
@@ -113,8 +143,8 @@ impl fmt::Display for Benchmark {
     }
 }
 
-/// Parses a comma-separated list of names; `math`, `general` and `all`
-/// stand for their groups. Repeats are removed, order kept.
+/// Parses a comma-separated list of names; `math`, `general`, `all` (the
+/// paper's ten) and `synthetic` (six levels) stand for their groups. Repeats are removed, order kept.
 pub fn parse_benchmark_list(list: &str) -> Result<Vec<Benchmark>> {
     let mut out: Vec<Benchmark> = Vec::new();
     for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
@@ -122,6 +152,7 @@ pub fn parse_benchmark_list(list: &str) -> Result<Vec<Benchmark>> {
             "all" => Benchmark::ALL.to_vec(),
             "math" => Benchmark::MATH.to_vec(),
             "general" => Benchmark::GENERAL.to_vec(),
+            "synthetic" => Level::all().map(Benchmark::Synthetic).collect(),
             _ => vec![Benchmark::from_name(name)?],
         };
         for b in group {

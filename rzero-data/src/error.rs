@@ -25,6 +25,15 @@ pub enum DataError {
         #[source]
         source: serde_json::Error,
     },
+    /// A JSON file is not valid JSON or does not match the expected type.
+    #[error("malformed json in {path}: {source}")]
+    BadJson {
+        /// The file.
+        path: PathBuf,
+        /// The parse error (it carries line and column).
+        #[source]
+        source: serde_json::Error,
+    },
     /// A record could not be serialised to JSON.
     #[error("cannot serialise a record for {path}: {source}")]
     Serialize {

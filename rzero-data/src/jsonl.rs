@@ -124,6 +124,28 @@ pub fn read_jsonl_skipping<T: DeserializeOwned>(path: impl AsRef<Path>) -> Resul
     Ok((records, reader.skipped()))
 }
 
+/// Reads one JSON document (a state or metadata file) from `path`.
+pub fn read_json<T: DeserializeOwned>(path: impl AsRef<Path>) -> Result<T> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    serde_json::from_slice(&bytes).map_err(|source| DataError::BadJson {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes `value` as pretty JSON (with a final newline) to `path`,
+/// atomically.
+pub fn write_json<T: Serialize + ?Sized>(path: impl AsRef<Path>, value: &T) -> Result<()> {
+    let path = path.as_ref();
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|source| DataError::Serialize {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    bytes.push(b'\n');
+    crate::atomic::atomic_write_bytes(path, &bytes)
+}
+
 /// Writes records as JSONL to a temp file and renames it over the target on
 /// [`AtomicJsonlWriter::finish`]. Dropped unfinished, it leaves the target as
 /// it was.

@@ -5,7 +5,8 @@
 //!   [`QuestionRecord`] (question, pseudo-label, p̂, votes), [`SolverSample`],
 //!   and [`EvalItem`] (`{"id","question","answer"[,"choices"]}`).
 //! - [`jsonl`]: streaming [`JsonlReader`] (a malformed line is an error naming
-//!   file and line, or is skipped and counted) and [`AtomicJsonlWriter`].
+//!   file and line, or is skipped and counted), [`AtomicJsonlWriter`], and
+//!   [`read_json`] / [`write_json`] for single-document state files.
 //! - [`atomic`]: [`atomic_write`] — temp file in the same directory, fsync,
 //!   rename — used for every file this crate writes.
 //! - [`filter`]: the official question-set filters and consistency band
@@ -45,7 +46,9 @@ pub use atomic::{AtomicFile, atomic_write, atomic_write_bytes};
 pub use bench::{Benchmark, load_benchmark};
 pub use error::{DataError, Result};
 pub use filter::{Band, Dedup, FilterConfig, FilterReport, QuestionFilter};
-pub use jsonl::{AtomicJsonlWriter, JsonlReader, OnMalformed, read_jsonl, write_jsonl};
+pub use jsonl::{
+    AtomicJsonlWriter, JsonlReader, OnMalformed, read_json, read_jsonl, write_json, write_jsonl,
+};
 pub use records::{
     ChallengerReward, ChallengerSample, EvalItem, OracleLabel, QuestionRecord, SolverSample,
 };

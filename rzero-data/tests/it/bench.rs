@@ -124,3 +124,20 @@ fn math_avg_and_overall() {
     let err = math_avg(&scores).unwrap_err();
     assert!(err.to_string().contains("gsm8k"), "{err}");
 }
+
+#[test]
+fn synthetic_levels_are_benchmarks_too() {
+    use rzero_data::synthetic::Level;
+    let b = Benchmark::from_name("synthetic_l4").unwrap();
+    assert_eq!(b, Benchmark::Synthetic(Level::new(4).unwrap()));
+    assert_eq!(b.name(), "synthetic_l4");
+    assert!(b.is_math());
+    let all = parse_benchmark_list("synthetic").unwrap();
+    assert_eq!(all.len(), 6);
+    for b in all {
+        let items = load_benchmark(&b.default_dir(), b).unwrap();
+        assert_eq!(items.len(), 100, "{b}");
+        assert_eq!(solver_user_message(b, &items[0]), items[0].question);
+    }
+    assert_eq!(Benchmark::Gsm8k.default_dir(), default_bench_dir());
+}

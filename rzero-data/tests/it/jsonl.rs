@@ -94,3 +94,17 @@ fn unfinished_writer_leaves_old_file_intact() {
     assert_eq!(writer.finish().unwrap(), 1);
     assert_eq!(read_jsonl::<EvalItem>(&path).unwrap(), vec![item("new")]);
 }
+
+#[test]
+fn json_documents_round_trip_and_name_the_file_on_error() {
+    use rzero_data::{read_json, write_json};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    write_json(&path, &item("s")).unwrap();
+    assert!(fs::read_to_string(&path).unwrap().ends_with("}\n"));
+    assert_eq!(read_json::<EvalItem>(&path).unwrap(), item("s"));
+    fs::write(&path, "{\"id\": ").unwrap();
+    let err = read_json::<EvalItem>(&path).unwrap_err();
+    assert!(matches!(err, DataError::BadJson { .. }));
+    assert!(err.to_string().contains("state.json"), "{err}");
+}
