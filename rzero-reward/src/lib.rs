@@ -2,6 +2,31 @@
 //!
 //! Will hold: `\boxed{}` extraction, math equivalence, majority vote,
 //! uncertainty reward, BLEU repetition penalty and format gates.
+//!
+//! # Vote and rewards
+//!
+//! - [`vote::majority_vote`] groups a question's m sampled answers into
+//!   equivalence classes and returns the pseudo-label and p̂ (empty answers
+//!   count in m); [`majority_vote_with`] takes any checker.
+//! - [`uncertainty_reward`]: `min(p̂, 1 − p̂)` (official) or `1 − 2|p̂ − ½|` (paper).
+//! - [`repetition_penalty`]: `|cluster(i)| / B` over a batch, with sentence
+//!   BLEU bit-identical to NLTK's and clusters identical to scikit-learn's
+//!   average linkage ([`bleu`], [`cluster`]); parallel with rayon.
+//! - [`challenger_reward`] and [`solver_reward`], official and paper forms
+//!   ([`rewards`] states the formulas and ranges).
+//!
+//! ```
+//! use rzero_reward::{ChallengerForm, challenger_reward, majority_vote_with, repetition_penalty};
+//! // Four Solver answers to one question, one without a box.
+//! let vote = majority_vote_with(&["4", "4", "", "5"], |a, b| a == b);
+//! assert_eq!((vote.pseudo_label, vote.consistency), (Some("4"), 0.5));
+//! // Two of the batch's three questions are the same.
+//! let batch = ["how many primes are below one hundred"; 2];
+//! let batch = [batch[0], batch[1], "find x"];
+//! let r_rep = repetition_penalty(&batch);
+//! let r = challenger_reward(ChallengerForm::Official, true, vote.consistency, r_rep[0]);
+//! assert!((r - (0.5 - 2.0 / 3.0)).abs() < 1e-12);
+//! ```
 #![warn(missing_docs)]
 
 pub mod bleu;
