@@ -51,3 +51,39 @@ fn last_question(text: &str) -> Option<&str> {
     }
     last
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn takes_last_question_and_last_box() {
+        let text = "<question>draft</question>\n<question>\n  What is 2+3?\n</question>\n\\boxed{4} \\boxed{5}";
+        let out = parse_challenger(text).expect("passes the gate");
+        assert_eq!(out.question, "What is 2+3?");
+        assert_eq!(out.answer, "5");
+    }
+
+    #[test]
+    fn question_spans_lines_and_keeps_nested_braces() {
+        let text = "<question>Line one\nline two</question>\n\\boxed{\\frac{1}{2}}";
+        let out = parse_challenger(text).expect("passes the gate");
+        assert_eq!(out.question, "Line one\nline two");
+        assert_eq!(out.answer, "\\frac{1}{2}");
+    }
+
+    #[test]
+    fn missing_or_empty_parts_fail_the_gate() {
+        for text in [
+            "",
+            "<question>Q?</question>",
+            "\\boxed{3}",
+            "<question>  \n </question> \\boxed{3}",
+            "<question>Q?</question> \\boxed{ }",
+            "<question>Q?</question> \\boxed{3",
+            "<question>Q? \\boxed{3}",
+        ] {
+            assert_eq!(parse_challenger(text), None, "{text:?}");
+        }
+    }
+}

@@ -47,7 +47,7 @@ pub mod vote;
 pub use challenger::{ChallengerOutput, parse_challenger};
 pub use equiv::{Method, Verdict, equivalent, verify};
 pub use error::RewardError;
-pub use extract::extract_boxed;
+pub use extract::{ExtractOptions, choice_letter, extract_answer, extract_boxed};
 pub use repetition::repetition_penalty;
 pub use rewards::{ChallengerForm, SolverForm, challenger_reward, solver_reward};
 pub use uncertainty::{UncertaintyForm, uncertainty_reward};

@@ -125,22 +125,22 @@ impl Parser {
         })
     }
 
+    /// Leading signs, read in a loop so `------5` cannot recurse deeply.
     fn signed(&mut self) -> Option<Expr> {
-        match self.peek() {
-            Some(Tok::Op('-')) => {
-                self.pos += 1;
-                Some(Expr::negate(self.signed()?))
-            }
-            Some(Tok::Op('+')) => {
-                self.pos += 1;
-                self.signed()
-            }
-            Some(Tok::Pm) => {
-                self.pos += 1;
-                Some(Expr::PlusMinus(Box::new(self.signed()?)))
-            }
-            _ => self.product(),
+        let mut signs = Vec::new();
+        while let Some(tok @ (Tok::Op('-' | '+') | Tok::Pm)) = self.peek() {
+            signs.push(tok.clone());
+            self.pos += 1;
         }
+        let mut out = self.product()?;
+        for sign in signs.into_iter().rev() {
+            out = match sign {
+                Tok::Op('-') => Expr::negate(out),
+                Tok::Pm => Expr::PlusMinus(Box::new(out)),
+                _ => out,
+            };
+        }
+        Some(out)
     }
 
     fn product(&mut self) -> Option<Expr> {

@@ -1,6 +1,8 @@
 //! rzero-reward integration tests, one module per area.
 
 mod bleu;
+mod checker_limits;
+mod checker_props;
 mod cluster;
 mod equivalence;
 mod rewards;
