@@ -24,14 +24,4 @@ pub enum RewardError {
         /// The offending value.
         value: f64,
     },
-    /// Two per-item slices that must be parallel differ in length.
-    #[error("{what}: expected {expected} items, got {got}")]
-    LengthMismatch {
-        /// Which argument is too short or too long.
-        what: &'static str,
-        /// Expected length.
-        expected: usize,
-        /// Actual length.
-        got: usize,
-    },
 }

@@ -24,6 +24,7 @@
 //! ```
 
 use crate::format::{solver_format_reward, tighten_tags};
+use crate::repetition::repetition_penalty;
 use crate::uncertainty::{UncertaintyForm, uncertainty_reward};
 
 /// Which Challenger reward to compute.
@@ -65,6 +66,41 @@ pub fn challenger_reward(
         }
         ChallengerForm::Paper { .. } => 0.0,
     }
+}
+
+/// One Challenger output of a batch, as the reward needs it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChallengerSample<'a> {
+    /// The parsed question; `None` when the output failed the format gate.
+    pub question: Option<&'a str>,
+    /// The Solver's consistency p̂ on that question (ignored when `None`).
+    pub consistency: f64,
+}
+
+/// Rewards of a whole batch: the repetition penalty is computed over all B
+/// questions, failed outputs entering the clustering as empty strings, as in
+/// the official code.
+///
+/// ```
+/// use rzero_reward::rewards::{ChallengerForm, ChallengerSample, challenger_rewards};
+/// let q = "how many primes are below one hundred";
+/// let batch = [
+///     ChallengerSample { question: Some(q), consistency: 0.5 },
+///     ChallengerSample { question: Some(q), consistency: 0.5 },
+///     ChallengerSample { question: None, consistency: 0.0 },
+/// ];
+/// let r = challenger_rewards(ChallengerForm::Official, &batch);
+/// assert!((r[0] - (0.5 - 2.0 / 3.0)).abs() < 1e-12);
+/// assert!((r[2] - (-1.0 - 1.0 / 3.0)).abs() < 1e-12);
+/// ```
+pub fn challenger_rewards(form: ChallengerForm, batch: &[ChallengerSample<'_>]) -> Vec<f64> {
+    let questions: Vec<&str> = batch.iter().map(|s| s.question.unwrap_or("")).collect();
+    let r_rep = repetition_penalty(&questions);
+    batch
+        .iter()
+        .zip(r_rep)
+        .map(|(s, r)| challenger_reward(form, s.question.is_some(), s.consistency, r))
+        .collect()
 }
 
 /// Which Solver reward to compute.
