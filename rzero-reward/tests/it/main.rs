@@ -5,5 +5,6 @@ mod checker_limits;
 mod checker_props;
 mod cluster;
 mod equivalence;
+mod format;
 mod rewards;
 mod vote;
