@@ -4,7 +4,10 @@
 //! error, not a silent default); [`EvalItem`] accepts extra fields so users
 //! can bring benchmark files with more columns.
 
+use rzero_reward::{Vote, parse_challenger};
 use serde::{Deserialize, Serialize};
+
+use crate::synthetic::oracle;
 
 /// The true answer and difficulty of a question, known only for synthetic
 /// tasks (see [`crate::synthetic::oracle`]).
@@ -61,6 +64,37 @@ pub struct ChallengerSample {
     pub oracle: Option<OracleLabel>,
 }
 
+impl ChallengerSample {
+    /// Parses a raw Challenger completion (format gate of DESIGN §2) and,
+    /// when its question is a synthetic task, attaches the oracle's label.
+    /// `reward` is left empty for the caller to fill.
+    pub fn from_output(
+        iteration: u32,
+        step: u32,
+        prompt_index: u32,
+        sample_index: u32,
+        text: String,
+    ) -> Self {
+        let parsed = parse_challenger(&text);
+        let oracle = parsed
+            .as_ref()
+            .and_then(|p| oracle(&p.question))
+            .map(|o| o.label());
+        Self {
+            iteration,
+            step,
+            prompt_index,
+            sample_index,
+            format_ok: parsed.is_some(),
+            question: parsed.as_ref().map(|p| p.question.clone()),
+            answer: parsed.map(|p| p.answer),
+            text,
+            reward: None,
+            oracle,
+        }
+    }
+}
+
 /// A question of the per-iteration question set with its pseudo-label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,6 +126,48 @@ pub struct QuestionRecord {
     /// True difficulty level, for synthetic tasks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oracle_level: Option<u8>,
+}
+
+impl QuestionRecord {
+    /// The record of `question` labelled by the Solver: `answers` are the m
+    /// extracted answers (`""` for none) and `vote` their majority vote
+    /// (`rzero_reward::majority_vote`). The oracle fields are filled when the
+    /// question is a synthetic task.
+    pub fn from_vote(
+        iteration: u32,
+        id: String,
+        question: String,
+        challenger_answer: Option<String>,
+        answers: &[String],
+        vote: &Vote<'_>,
+    ) -> Self {
+        let known = oracle(&question);
+        Self {
+            iteration,
+            id,
+            challenger_answer,
+            pseudo_label: vote.pseudo_label.unwrap_or_default().to_string(),
+            consistency: vote.consistency,
+            votes: u32::try_from(vote.total).unwrap_or(u32::MAX),
+            class_sizes: vote
+                .class_sizes()
+                .into_iter()
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+                .collect(),
+            answers: answers.to_vec(),
+            oracle_answer: known.as_ref().map(|o| o.answer_text()),
+            oracle_level: known.map(|o| o.level.get()),
+            question,
+        }
+    }
+
+    /// Whether the pseudo-label is the true answer (`None` when no oracle
+    /// answer is known).
+    pub fn pseudo_label_correct(&self) -> Option<bool> {
+        let truth = self.oracle_answer.as_deref()?;
+        let truth = crate::synthetic::parse_integer_answer(truth)?;
+        Some(crate::synthetic::parse_integer_answer(&self.pseudo_label) == Some(truth))
+    }
 }
 
 /// One Solver rollout during the Solver phase.

@@ -6,3 +6,4 @@ mod filter;
 mod jsonl;
 mod oracle;
 mod render;
+mod reward_path;
