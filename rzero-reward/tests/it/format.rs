@@ -17,7 +17,17 @@ fn format_gate_matches_python_re_on_fixture() {
         serde_json::from_str(text).unwrap_or_else(|e| panic!("bad format fixture: {e}"));
     assert!(cases.iter().filter(|c| c.format_ok).count() >= 50);
     for case in &cases {
-        assert_eq!(tighten_tags(&case.output), case.tightened, "{:?}", case.output);
-        assert_eq!(solver_format_ok(&case.output), case.format_ok, "{:?}", case.output);
+        assert_eq!(
+            tighten_tags(&case.output),
+            case.tightened,
+            "{:?}",
+            case.output
+        );
+        assert_eq!(
+            solver_format_ok(&case.output),
+            case.format_ok,
+            "{:?}",
+            case.output
+        );
     }
 }
