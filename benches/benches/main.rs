@@ -4,7 +4,9 @@
 
 use criterion::{criterion_group, criterion_main};
 
+mod reward_rep;
+
 fn placeholder(_c: &mut criterion::Criterion) {}
 
-criterion_group!(benches, placeholder);
+criterion_group!(benches, placeholder, reward_rep::reward_rep);
 criterion_main!(benches);

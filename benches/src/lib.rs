@@ -2,3 +2,5 @@
 //!
 //! The benches live in `benches/benches/`; run them with
 //! `cargo bench -p rzero-benches`.
+
+pub mod questions;
