@@ -50,5 +50,6 @@ pub use jsonl::{
     AtomicJsonlWriter, JsonlReader, OnMalformed, read_json, read_jsonl, write_json, write_jsonl,
 };
 pub use records::{
-    ChallengerReward, ChallengerSample, EvalItem, OracleLabel, QuestionRecord, SolverSample,
+    ChallengerReward, ChallengerSample, EvalItem, EvalPrediction, OracleLabel, QuestionRecord,
+    SolverSample,
 };

@@ -199,6 +199,26 @@ pub struct SolverSample {
     pub oracle_correct: Option<bool>,
 }
 
+/// One model answer to one benchmark item, as an evaluation writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalPrediction {
+    /// Benchmark name (`gsm8k`, `synthetic_l3`, …).
+    pub bench: String,
+    /// [`EvalItem::id`].
+    pub id: String,
+    /// R-Zero iteration of the evaluated Solver (`0` = base model).
+    pub iteration: u32,
+    /// The raw completion.
+    pub output: String,
+    /// The extracted answer (`""` when none).
+    pub prediction: String,
+    /// The gold answer.
+    pub gold: String,
+    /// Whether the prediction was scored correct.
+    pub correct: bool,
+}
+
 /// One benchmark item: `{"id","question","answer"[,"choices"]}`. For multiple
 /// choice, `choices[i]` belongs to letter `"ABCDEFGHIJ"[i]` and `answer` is
 /// the letter.

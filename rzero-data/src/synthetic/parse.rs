@@ -28,8 +28,13 @@ const PREFIXES: [&str; 11] = [
     "solve",
 ];
 
-/// Notations rewritten to the ASCII operators before tokenising.
-const REWRITES: [(&str, &str); 10] = [
+/// Notations rewritten to the ASCII operators before tokenising (after
+/// whitespace is collapsed to single spaces).
+const REWRITES: [(&str, &str); 14] = [
+    (" plus ", " + "),
+    (" minus ", " - "),
+    (" multiplied by ", " * "),
+    (" times ", " * "),
     ("\\times", "*"),
     ("\\cdot", "*"),
     ("×", "*"),
@@ -202,6 +207,8 @@ mod tests {
         assert_eq!(value("Calculate 6 × 7 − 2"), Some(40));
         assert_eq!(value("-3 * 4"), Some(-12));
         assert_eq!(value("2 - -3"), Some(5));
+        assert_eq!(value("What is 3 plus 4 times 2?"), Some(11));
+        assert_eq!(value("What is 10 minus 2 multiplied by 3?"), Some(4));
     }
 
     #[test]

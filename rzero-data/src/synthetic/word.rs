@@ -236,24 +236,12 @@ fn match_parts(parts: &[Part], words: &[String], ctx: &mut Context) -> Option<Ve
                 i += 1;
             }
             Subject => {
-                let w = words.get(i)?;
-                if !PRONOUNS.contains(&w.as_str()) {
-                    let known = NAMES.iter().find(|n| n.eq_ignore_ascii_case(w))?;
-                    if name.as_deref().is_some_and(|n| n != *known) {
-                        return None;
-                    }
-                    name = Some((*known).to_string());
-                } else if name.is_none() {
-                    return None;
-                }
+                bind_subject(words.get(i)?, &mut name)?;
                 i += 1;
             }
             Item => {
                 let w = words.get(i).filter(|w| ITEMS.contains(&w.as_str()))?;
-                if item.as_deref().is_some_and(|it| it != w) {
-                    return None;
-                }
-                item = Some(w.clone());
+                bind(w, &mut item)?;
                 i += 1;
             }
         }
@@ -263,4 +251,25 @@ fn match_parts(parts: &[Part], words: &[String], ctx: &mut Context) -> Option<Ve
         ctx.item = item;
         nums
     })
+}
+
+/// A pronoun refers to the name already bound; a name must be known and
+/// agree with it.
+fn bind_subject(word: &str, name: &mut Option<String>) -> Option<()> {
+    if PRONOUNS.contains(&word) {
+        return name.as_ref().map(|_| ());
+    }
+    let known = NAMES.iter().find(|n| n.eq_ignore_ascii_case(word))?;
+    bind(known, name)
+}
+
+/// Binds `slot` to `value`, or checks that it already holds it.
+fn bind(value: &str, slot: &mut Option<String>) -> Option<()> {
+    match slot {
+        Some(bound) if bound != value => None,
+        _ => {
+            *slot = Some(value.to_string());
+            Some(())
+        }
+    }
 }

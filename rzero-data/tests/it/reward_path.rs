@@ -76,7 +76,10 @@ fn question_record_from_a_vote_carries_votes_and_oracle() {
         &vote,
     );
     assert_eq!(
-        (foreign.oracle_answer.clone(), foreign.pseudo_label_correct()),
+        (
+            foreign.oracle_answer.clone(),
+            foreign.pseudo_label_correct()
+        ),
         (None, None)
     );
 }
