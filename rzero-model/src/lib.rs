@@ -6,5 +6,6 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod sampling;
 
 pub use error::{ModelError, Result};
