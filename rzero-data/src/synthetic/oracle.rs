@@ -144,6 +144,10 @@ mod tests {
             "Tom has 3 apples. How many apples does Tom have now?",
             "He has 3 apples. He gets 4 more apples. How many apples does he have?",
             "Prove that there are infinitely many primes.",
+            &format!(
+                "Tom has 2 apples. {}How many apples does Tom have?",
+                "Tom gets 3 more apples. ".repeat(100_000)
+            ),
         ] {
             assert_eq!(oracle(q), None, "{q}");
         }

@@ -12,6 +12,7 @@ use rand::Rng;
 use rand::seq::IndexedRandom;
 
 use super::expr::{Expr, Op};
+use super::parse::MAX_OPS;
 
 /// Names a generated problem uses; the parser also accepts he/she/they.
 pub const NAMES: [&str; 8] = ["Tom", "Anna", "Sam", "Lily", "Ben", "Mia", "Max", "Zoe"];
@@ -157,6 +158,10 @@ impl WordProblem {
             .collect();
         let (first, rest) = sentences.split_first()?;
         let (question, steps) = rest.split_last()?;
+        // Bounded like expressions: evaluation recurses once per step.
+        if steps.len() > MAX_OPS {
+            return None;
+        }
         let mut ctx = Context::default();
         let start = if let Some(n) = match_parts(START, first, &mut ctx) {
             (*n.first()?, None)
