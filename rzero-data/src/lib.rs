@@ -11,9 +11,9 @@
 //!   rename — used for every file this crate writes.
 //! - [`filter`]: the official question-set filters and consistency band
 //!   (DESIGN §5) with a [`FilterReport`].
-//! - [`bench`]: the ten benchmarks of the paper, their loader, the
+//! - [`mod@bench`]: the ten benchmarks of the paper, their loader, the
 //!   general-domain prompt and the Math AVG / Overall formulas.
-//! - [`synthetic`]: graded arithmetic tasks with an [`synthetic::oracle`],
+//! - [`synthetic`]: graded arithmetic tasks with an [`synthetic::oracle()`],
 //!   pretraining documents and a held-out set for the built-in tiny model.
 //!
 //! ```

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::synthetic::oracle;
 
 /// The true answer and difficulty of a question, known only for synthetic
-/// tasks (see [`crate::synthetic::oracle`]).
+/// tasks (see [`crate::synthetic::oracle()`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OracleLabel {

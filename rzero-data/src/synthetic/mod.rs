@@ -4,7 +4,7 @@
 //! - [`TaskGenerator`]: seeded draws of a [`Task`] at a [`Level`] (1–6, see
 //!   [`level`] for the table), as an expression (`What is 3 + 4 * 2?`) or a
 //!   templated [`WordProblem`].
-//! - [`oracle`]: any question text → its true answer and level, or `None`.
+//! - [`oracle()`]: any question text → its true answer and level, or `None`.
 //! - [`Document`]: a Challenger or Solver pretraining document with the
 //!   prompts of DESIGN §2, rendered as Qwen3's chat template does
 //!   ([`render_chatml`]).
