@@ -139,7 +139,7 @@ impl Expr {
 
     fn collect_literals(&self, negated: bool, out: &mut Vec<i128>) {
         match self {
-            Expr::Num(n) => out.push(if negated { -*n } else { *n }),
+            Expr::Num(n) => out.push(if negated { n.saturating_neg() } else { *n }),
             Expr::Neg(e) => e.collect_literals(!negated, out),
             Expr::Bin(_, l, r) => {
                 l.collect_literals(false, out);
@@ -222,6 +222,10 @@ mod tests {
 
     #[test]
     fn overflow_is_none() {
+        use crate::synthetic::level_of;
+        let min = Expr::bin(Op::Add, n(i128::MIN), n(1));
+        assert_eq!(level_of(&min), None);
+        assert_eq!(Expr::Neg(Box::new(n(i128::MIN))).eval(), None);
         let big = n(i128::MAX);
         assert_eq!(Expr::bin(Op::Add, big.clone(), n(1)).eval(), None);
         assert_eq!(Expr::bin(Op::Mul, big, n(2)).steps(), None);

@@ -140,9 +140,13 @@ pub struct Features {
 impl Features {
     /// Measures `expr`; `None` if evaluating it overflows.
     pub fn of(expr: &Expr) -> Option<Features> {
-        let literals = expr.literals();
         let steps = expr.steps()?;
-        let mut max_abs = literals.iter().map(|v| v.abs()).max().unwrap_or(0);
+        let literals = expr.literals();
+        let max_operand = literals
+            .iter()
+            .map(|v| v.checked_abs())
+            .try_fold(0, |m, v| v.map(|v| m.max(v)))?;
+        let mut max_abs = max_operand;
         let mut negative = literals.iter().any(|v| *v < 0);
         let mut max_factor: Option<i128> = None;
         for s in &steps {
@@ -155,7 +159,7 @@ impl Features {
         }
         Some(Features {
             ops: steps.len(),
-            max_operand: literals.iter().map(|v| v.abs()).max().unwrap_or(0),
+            max_operand,
             max_factor,
             max_abs,
             negative,
