@@ -3,7 +3,8 @@
 //! (system, user, assistant) triple, and [`render_chatml`] writes it as
 //! Qwen3's chat template does.
 //!
-//! Qwen3's template (the one shipped with Qwen3 and Qwen3-Base) renders the
+//! Qwen3's template (from Qwen3's `tokenizer_config.json`; not verified here
+//! that every Qwen3-Base checkpoint ships the same one) renders the
 //! *last* assistant turn after the last user turn as
 //! `<think>\n{reasoning}\n</think>\n\n{answer}`, taking the reasoning from a
 //! `<think>…</think>` in the content and inserting an empty
