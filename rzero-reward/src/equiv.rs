@@ -1,4 +1,80 @@
 //! Equivalence of two answers: [`verify`] and [`equivalent`].
+//!
+//! # Reference
+//! The verdict follows Hugging Face math-verify 0.8 on answers as they come
+//! out of a box: `verify(parse("\\boxed{gold}"), parse("\\boxed{pred}"))`.
+//! `tests/fixtures/equivalence/cases.jsonl` (427 rows, made by
+//! `make_cases.py`) holds math-verify's verdicts; the test
+//! `equivalence::agrees_with_math_verify_on_case_file` requires at least 97 %
+//! agreement on the rows without an override (it is 100 % today) and
+//! `equivalence::overrides_give_the_right_verdict` checks the overrides.
+//!
+//! # How a pair is decided
+//! 1. Both answers are normalized ([`crate::math::normalize`]): `$…$` and box
+//!    wrappers, `\left`/`\right`, `\dfrac`, `^\circ`, `\%`, `\text{…}`
+//!    (unit words after a quantity are dropped), thousands separators
+//!    (`1,000`, `1{,}000`, `1\,000`). Equal normalized strings are equal
+//!    ([`Method::ExactString`]).
+//! 2. Each is parsed into an [`Expr`](crate::math::expr::Expr): numbers of
+//!    any size as exact rationals, decimals and `1.5e3` (marked as floats),
+//!    `\frac`/`a/b`, roots, powers, π, e, i, functions, implicit products,
+//!    `\pm`, tuples, sets, intervals, unions, relation chains, matrices; a
+//!    lone letter is a case-insensitive choice/variable; words are text.
+//! 3. math-verify's asymmetric unwrapping: a gold assignment `x = 3` (left
+//!    side only symbols) against a pred that is no equation compares `3`; a
+//!    pred equation against a gold that is none compares its last side; a
+//!    gold relation against a pred set becomes an interval (`x > 3` ≡ `(3,∞)`).
+//! 4. Structures compare element-wise (sets and unions in any order, tuples in
+//!    order, `(a,b)` also as an open interval; intervals by ends and brackets).
+//! 5. Values: if either side is a lone float literal (or a percent of one),
+//!    both are rounded to 6 decimals (math-verify's rule); otherwise equal
+//!    canonical forms (exact constant folding, flattened, sorted sums and
+//!    products) decide ([`Method::Rational`], [`Method::Symbolic`]); then
+//!    constants are evaluated in complex `f64` (1e-10 relative) and
+//!    expressions with variables at 6 fixed pseudo-random points of both
+//!    signs (1e-8 relative) ([`Method::Numeric`]).
+//!
+//! # Budget (never hangs)
+//! Every call does bounded work: each answer at most
+//! [`MAX_INPUT_BYTES`](crate::math::budget::MAX_INPUT_BYTES) = 2000 bytes is
+//! parsed (longer ones only compare as strings), nesting at most
+//! [`MAX_DEPTH`](crate::math::parser::MAX_DEPTH) = 64, exact numbers at most
+//! [`MAX_BITS`](crate::math::number::MAX_BITS) = 4096 bits (exponents that
+//! would pass it are not expanded: `10^{10^{10}}` stays a power), factorials
+//! exact up to 400!, sets of at most 64 elements, ±-expansions at most 8, and
+//! at most [`MAX_STEPS`](crate::math::budget::MAX_STEPS) = 200 000 tree nodes
+//! visited in all. When a limit is hit, [`Verdict::budget_hit`] is set and
+//! only string or canonical equality can still make the answers equal
+//! (floating point is not trusted for numbers it cannot hold). The slowest
+//! hostile input (`reward_check/hostile` bench) takes well under a
+//! millisecond.
+//!
+//! # Deliberate differences from math-verify 0.8
+//! Each is a row with an `"override"` reason in the case file.
+//! - A thin space separates thousands: `1\,000` ≡ `1000` (math-verify: `1·0`).
+//! - Scientific notation: `1.5e3` ≡ `1500`, `2e-3` ≡ `0.002`, `1e2` ≡ `100`
+//!   (math-verify: `1.5·e·3`).
+//! - The 6-decimal rule also holds against integers: `1.9999999` ≡ `2`,
+//!   `0.0000001` ≡ `0`, `0.1^{100}` ≡ `0` (math-verify: sympy's
+//!   `Float(2.0) != Integer(2)` after rounding).
+//! - Large decimals stay exact: `6.02\times 10^{23}` ≡
+//!   `602000000000000000000000` (math-verify: 15-digit floats).
+//! - Complex arithmetic is done: `i^2` ≡ `-1`, `(1+i)^2` ≡ `2i`, `\sqrt{-1}` ≡ `i`.
+//! - The Unicode degree sign is dropped like `^\circ`: `30°` ≡ `30`.
+//! - Relations with the same solutions, one side a constant multiple of the
+//!   other: `2x=4` ≡ `x=2`, `2x>6` ≡ `x>3` (a negative multiple flips `<`/`>`;
+//!   math-verify's `solve` step fails on these).
+//! - A final period ends the sentence: `3.` ≡ `3`, `5.` ≡ `5.0`.
+//! - `\sqrt{x}\sqrt{x}` ≡ `x` (true for every complex `x`).
+//! - The same huge number written two ways is equal: `10^{10^{10}}` ≡
+//!   `10^{10000000000}` (math-verify times out after 5 s and says no).
+//! - Not in the case file: answers are always read as LaTeX math, as a box
+//!   would be; math-verify given a bare string (no box, no `$`) only
+//!   extracts plain numbers, so it reads `6 - 5i` as `5`.
+//! - Expressions with variables are compared at sample points rather than by
+//!   sympy's `simplify`, so identities sympy cannot prove (and those it
+//!   proves) are found alike; two different functions that agree at all 6
+//!   points would be judged equal (not seen in practice).
 
 use crate::math::budget::Budget;
 use crate::math::{compare::compare_top, parse};

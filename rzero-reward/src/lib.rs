@@ -1,7 +1,29 @@
-//! Answer checking and R-Zero rewards (work in progress).
+//! Answer checking and R-Zero rewards, in pure Rust (no tensor library).
 //!
-//! Will hold: `\boxed{}` extraction, math equivalence, majority vote,
-//! uncertainty reward, BLEU repetition penalty and format gates.
+//! # Answers and equivalence
+//!
+//! - [`extract_boxed`]: the content of the last brace-balanced `\boxed{…}`
+//!   (`\boxed {…}`, `\fbox{…}`); [`extract_answer`] adds math-verify's
+//!   fallbacks behind [`ExtractOptions`]; [`choice_letter`] reads `(A)`,
+//!   `A.`, `\text{(A)}`.
+//! - [`parse_challenger`]: the last `<question>…</question>` and the last box
+//!   of a Challenger output, or `None` when it fails the format gate.
+//! - [`verify`] / [`equivalent`]: math-verify-compatible equivalence with a
+//!   [`Verdict`] saying how it decided ([`Method`]) and whether its fixed
+//!   work budget was hit. The rules, the budget and every deliberate
+//!   difference from math-verify are listed in [`equiv`]; the parser lives
+//!   in [`math`].
+//!
+//! ```
+//! use rzero_reward::{Method, extract_boxed, parse_challenger, verify};
+//! let solver_output = r"... so the total is \boxed{\dfrac{3}{4}}.";
+//! let answer = extract_boxed(solver_output).unwrap_or("");
+//! assert!(verify("0.75", answer).equal);
+//! assert_eq!(verify("x = 3", "3").method, Method::Rational);
+//! assert!(!verify(r"10^{10^{10}}", "1").equal); // bounded work, no hang
+//! let challenger = "<question>\nWhat is 2+3?\n</question>\n\\boxed{5}";
+//! assert_eq!(parse_challenger(challenger).map(|c| c.answer), Some("5".into()));
+//! ```
 //!
 //! # Vote and rewards
 //!

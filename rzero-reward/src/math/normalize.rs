@@ -107,6 +107,7 @@ pub fn normalize(text: &str) -> String {
         }
     }
     s = join_spaced_digits(&s);
+    s = mixed_numbers(&s);
     s = unwrap_text_commands(&s);
     for word in ["percentage", "percent", "pct"] {
         if s.contains(word) {
@@ -162,6 +163,47 @@ fn join_spaced_digits(s: &str) -> String {
         i += len;
     }
     out
+}
+
+/// `2\frac{1}{2}` is the mixed number `(2+\frac{1}{2})`, as in math-verify.
+fn mixed_numbers(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_number = bytes[i].is_ascii_digit()
+            && (i == 0
+                || !(bytes[i - 1].is_ascii_alphanumeric()
+                    || matches!(bytes[i - 1], b'.' | b'^' | b'_' | b'{')));
+        if starts_number {
+            let digits = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let after = &s[i + digits..];
+            let frac = after.trim_start();
+            if let Some(len) = integer_fraction_len(frac) {
+                let skipped = after.len() - frac.len();
+                out.push_str(&format!("({}+{})", &s[i..i + digits], &frac[..len]));
+                i += digits + skipped + len;
+                continue;
+            }
+            out.push_str(&s[i..i + digits]);
+            i += digits;
+            continue;
+        }
+        let len = s[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&s[i..i + len]);
+        i += len;
+    }
+    out
+}
+
+/// Length of a leading `\frac{digits}{digits}`.
+fn integer_fraction_len(s: &str) -> Option<usize> {
+    let rest = s.strip_prefix("\\frac{")?;
+    let numer = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = rest[numer..].strip_prefix("}{")?;
+    let denom = rest.bytes().take_while(u8::is_ascii_digit).count();
+    rest[denom..].starts_with('}').then_some(())?;
+    (numer > 0 && denom > 0).then_some("\\frac{".len() + numer + 2 + denom + 1)
 }
 
 fn unwrap_text_commands(s: &str) -> String {
@@ -267,6 +309,8 @@ mod tests {
             (r"\left( 1, 2 \right)", "( 1, 2 )"),
             (r"50\%", "50%"),
             (r"\dfrac12", r"\frac12"),
+            (r"2\frac{1}{2}", r"(2+\frac{1}{2})"),
+            (r"x^2\frac{1}{2}", r"x^2\frac{1}{2}"),
         ];
         for (input, expected) in cases {
             assert_eq!(normalize(input).trim(), expected, "{input}");

@@ -318,6 +318,31 @@ impl Parser {
                 Some(binomial(n, k))
             }
             "pi" => Some(Expr::Pi),
+            "mathbb"
+                if self.eat(&Tok::Op('{'))
+                    && self.eat(&Tok::Letter('R'))
+                    && self.eat(&Tok::Op('}')) =>
+            {
+                Some(Expr::Interval(
+                    Box::new(Expr::negate(Expr::Inf)),
+                    Box::new(Expr::Inf),
+                    true,
+                    true,
+                ))
+            }
+            "lfloor" | "lceil" => {
+                let inner = self.sum()?;
+                let close = if name == "lfloor" { "rfloor" } else { "rceil" };
+                self.eat(&Tok::Name(close.into())).then_some(())?;
+                Some(Expr::Func(
+                    if name == "lfloor" {
+                        Func::Floor
+                    } else {
+                        Func::Ceil
+                    },
+                    Box::new(inner),
+                ))
+            }
             "emptyset" | "varnothing" => Some(Expr::Set(Vec::new())),
             "infty" | "infinity" | "inf" | "oo" => Some(Expr::Inf),
             "e" => Some(Expr::E),
@@ -400,7 +425,7 @@ fn starts_atom(tok: &Tok) -> bool {
     match tok {
         Tok::Num(_) | Tok::Letter(_) | Tok::SetOpen | Tok::Begin => true,
         Tok::Op(c) => matches!(c, '(' | '[' | '{'),
-        Tok::Name(_) => true,
+        Tok::Name(name) => !matches!(name.as_str(), "rfloor" | "rceil"),
         _ => false,
     }
 }
