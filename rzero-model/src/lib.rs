@@ -5,7 +5,10 @@
 //! token log-probs.
 #![warn(missing_docs)]
 
+pub mod chat;
 pub mod error;
+pub mod generation_config;
 pub mod sampling;
+pub mod tokenizer;
 
 pub use error::{ModelError, Result};

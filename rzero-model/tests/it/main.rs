@@ -1,9 +1,4 @@
 //! rzero-model integration tests, one binary.
 
-mod common;
-mod config;
-mod errors;
-mod generation;
-mod hf_reference;
-mod logprobs;
-mod weights;
+mod sampling;
+mod tokenizer;
