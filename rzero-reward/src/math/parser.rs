@@ -125,22 +125,20 @@ impl Parser {
         })
     }
 
-    /// Leading signs, read in a loop so `------5` cannot recurse deeply.
+    /// Leading signs, folded into one so `------5` builds no deep tree.
     fn signed(&mut self) -> Option<Expr> {
-        let mut signs = Vec::new();
+        let (mut negative, mut plus_minus) = (false, false);
         while let Some(tok @ (Tok::Op('-' | '+') | Tok::Pm)) = self.peek() {
-            signs.push(tok.clone());
+            negative ^= *tok == Tok::Op('-');
+            plus_minus |= *tok == Tok::Pm;
             self.pos += 1;
         }
-        let mut out = self.product()?;
-        for sign in signs.into_iter().rev() {
-            out = match sign {
-                Tok::Op('-') => Expr::negate(out),
-                Tok::Pm => Expr::PlusMinus(Box::new(out)),
-                _ => out,
-            };
-        }
-        Some(out)
+        let out = self.product()?;
+        Some(match (plus_minus, negative) {
+            (true, _) => Expr::PlusMinus(Box::new(out)),
+            (false, true) => Expr::negate(out),
+            (false, false) => out,
+        })
     }
 
     fn product(&mut self) -> Option<Expr> {
@@ -171,7 +169,12 @@ impl Parser {
     fn power(&mut self) -> Option<Expr> {
         self.enter()?;
         let mut base = self.primary()?;
+        let depth_before = self.depth;
         loop {
+            // Each postfix operator nests the tree one level deeper.
+            if matches!(self.peek(), Some(Tok::Op('^' | '!' | '%'))) {
+                self.enter()?;
+            }
             match self.peek() {
                 Some(Tok::Op('^')) => {
                     self.pos += 1;
@@ -191,7 +194,7 @@ impl Parser {
                 _ => break,
             }
         }
-        self.depth -= 1;
+        self.depth = depth_before - 1;
         Some(base)
     }
 

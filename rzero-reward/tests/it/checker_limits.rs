@@ -86,3 +86,14 @@ fn long_digit_strings_stay_exact() {
     assert!(!verify(&big, &bigger).equal);
     assert!(!verify("1e999999", "0").equal);
 }
+
+#[test]
+fn long_postfix_chains_stop_at_the_depth_limit() {
+    let bangs = format!("3{}", "!".repeat(1500));
+    assert!(!verify(&bangs, "6").equal);
+    let towers = format!("2{}", "^2".repeat(900));
+    assert!(!verify(&towers, "4").equal);
+    let percents = format!("5{}", "\\%".repeat(600));
+    assert!(!verify(&percents, "0").equal);
+    assert!(verify("3!!", "720").equal, "short chains still parse");
+}
