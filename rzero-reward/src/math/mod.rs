@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod canon;
+pub mod commands;
 pub mod compare;
 pub mod complex;
 pub mod eval;
