@@ -1,7 +1,9 @@
 //! The equivalence case file: agreement with math-verify 0.8 and overrides.
 //!
-//! `tests/fixtures/equivalence/cases.jsonl` is produced by `make_cases.py`
-//! from math-verify 0.8 (`verify(parse(\boxed{gold}), parse(\boxed{pred}))`).
+//! `tests/fixtures/equivalence/cases.jsonl` (hand-written, every rule) and
+//! `random_cases.jsonl` (seeded random pairs) are produced by
+//! `make_cases.py` and `make_random_cases.py` from math-verify 0.8
+//! (`verify(parse(\boxed{gold}), parse(\boxed{pred}))`).
 
 use rzero_reward::verify;
 use serde::Deserialize;
@@ -19,6 +21,14 @@ struct Case {
     #[serde(default)]
     #[serde(rename = "override")]
     override_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RandomCase {
+    rule: String,
+    gold: String,
+    pred: String,
+    math_verify: bool,
 }
 
 fn cases() -> Vec<Case> {
@@ -100,4 +110,35 @@ fn overrides_give_the_right_verdict() {
             "{case:?}"
         );
     }
+}
+
+#[test]
+#[expect(
+    clippy::print_stdout,
+    reason = "the misses are the useful output of this test"
+)]
+fn agrees_with_math_verify_on_random_pairs() {
+    let text = include_str!("../fixtures/equivalence/random_cases.jsonl");
+    let cases: Vec<RandomCase> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("valid case line"))
+        .collect();
+    assert!(cases.len() >= 300);
+    let misses: Vec<&RandomCase> = cases
+        .iter()
+        .filter(|c| verify(&c.gold, &c.pred).equal != c.math_verify)
+        .collect();
+    let agreement = 1.0 - misses.len() as f64 / cases.len() as f64;
+    println!(
+        "agreement {:.2}% over {} random rows; misses:",
+        100.0 * agreement,
+        cases.len()
+    );
+    for miss in &misses {
+        println!("  {miss:?}");
+    }
+    assert!(
+        agreement >= MIN_AGREEMENT,
+        "agreement {agreement:.4} < {MIN_AGREEMENT}"
+    );
 }
