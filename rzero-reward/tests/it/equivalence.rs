@@ -135,7 +135,10 @@ fn agrees_with_math_verify_on_random_pairs() {
         cases.len()
     );
     for miss in &misses {
-        println!("  {miss:?}");
+        println!(
+            "  [{}] gold {:?} pred {:?}: math-verify {}",
+            miss.rule, miss.gold, miss.pred, miss.math_verify
+        );
     }
     assert!(
         agreement >= MIN_AGREEMENT,
