@@ -113,50 +113,73 @@ impl Sampling {
         if self.is_greedy() {
             return argmax(logits).map(|t| vec![(t, 1.0)]).unwrap_or_default();
         }
+        self.filtered(logits, true)
+    }
+
+    /// [`Sampling::candidates`] for a non-greedy rule; `sorted == false`
+    /// skips the final sort where no filter needs it (the order only decides
+    /// which token a uniform draw maps to, not the distribution).
+    ///
+    /// Cost is O(V) plus O(m log m) for the m tokens that must be ordered:
+    /// top-k partitions with `select_nth`, top-p orders a growing head of
+    /// the distribution until it holds mass `p` (vLLM sorts all V).
+    fn filtered(&self, logits: &[f32], sorted: bool) -> Vec<(u32, f64)> {
         let (top_k, top_p, temperature) = self.parts();
         let inv_t = 1.0 / f64::from(temperature);
-        // (id, scaled logit), finite entries only.
+        // (id, scaled logit); NaN and -inf can never be drawn.
         let mut kept: Vec<(u32, f64)> = (0u32..)
             .zip(logits)
             .filter(|(_, l)| !l.is_nan() && **l != f32::NEG_INFINITY)
             .map(|(i, &l)| (i, f64::from(l.min(f32::MAX)) * inv_t))
             .collect();
-        kept.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         if let Some(k) = top_k.filter(|&k| k < kept.len()) {
+            kept.select_nth_unstable_by(k - 1, by_score_desc);
             let threshold = kept[k - 1].1;
-            let end = kept.partition_point(|&(_, s)| s >= threshold);
-            kept.truncate(end);
+            kept.retain(|&(_, s)| s >= threshold);
         }
-        softmax_in_place(&mut kept);
-        if let Some(p) = top_p {
-            let mut mass_above = 0.0;
-            let end = kept
-                .iter()
-                .position(|&(_, q)| {
-                    let stop = mass_above >= f64::from(p);
-                    mass_above += q;
-                    stop
-                })
-                .unwrap_or(kept.len());
-            kept.truncate(end.max(1));
-            let total: f64 = kept.iter().map(|&(_, q)| q).sum();
-            kept.iter_mut().for_each(|(_, q)| *q /= total);
+        let max = kept.iter().fold(f64::NEG_INFINITY, |m, &(_, s)| m.max(s));
+        match top_p {
+            Some(p) => keep_nucleus(&mut kept, max, f64::from(p)),
+            None if sorted => kept.sort_unstable_by(by_score_desc),
+            None => {}
         }
+        let total: f64 = kept.iter().map(|&(_, s)| (s - max).exp()).sum();
+        kept.iter_mut()
+            .for_each(|(_, s)| *s = (*s - max).exp() / total);
         kept
     }
 }
 
-/// Replaces scaled logits by their softmax (input sorted descending).
-fn softmax_in_place(kept: &mut [(u32, f64)]) {
-    let Some(&(_, max)) = kept.first() else {
-        return;
-    };
-    let mut total = 0.0;
-    for (_, s) in kept.iter_mut() {
-        *s = (*s - max).exp();
-        total += *s;
+/// Descending score, then ascending id: a total order, so results never
+/// depend on the sort algorithm.
+fn by_score_desc(a: &(u32, f64), b: &(u32, f64)) -> std::cmp::Ordering {
+    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+}
+
+/// Truncates `kept` (scaled logits, any order) to its nucleus, sorted: the
+/// most likely tokens while the mass ranked above each is `< p`.
+fn keep_nucleus(kept: &mut Vec<(u32, f64)>, max: f64, p: f64) {
+    let total: f64 = kept.iter().map(|&(_, s)| (s - max).exp()).sum();
+    let target = p * total;
+    let mut head = kept.len().min(64);
+    loop {
+        if head < kept.len() {
+            kept.select_nth_unstable_by(head - 1, by_score_desc);
+        }
+        kept[..head].sort_unstable_by(by_score_desc);
+        let mut above = 0.0;
+        for i in 0..head {
+            if i > 0 && above >= target {
+                kept.truncate(i);
+                return;
+            }
+            above += (kept[i].1 - max).exp();
+        }
+        if head == kept.len() {
+            return;
+        }
+        head = (head * 4).min(kept.len());
     }
-    kept.iter_mut().for_each(|(_, q)| *q /= total);
 }
 
 /// Index of the largest finite logit, lowest index on ties.
@@ -203,7 +226,7 @@ impl Sampler {
             return argmax(logits).unwrap_or(0);
         }
         let u: f64 = self.rng.random();
-        let candidates = self.sampling.candidates(logits);
+        let candidates = self.sampling.filtered(logits, false);
         let mut cumulative = 0.0;
         for &(id, q) in &candidates {
             cumulative += q;

@@ -146,6 +146,34 @@ fn all_masked_row_yields_token_zero_without_panic() {
     );
 }
 
+/// Straightforward reference: full sort, top-k keeping ties, softmax, then
+/// the shortest prefix whose mass reaches `p`, renormalised.
+fn naive(logits: &[f32], k: Option<usize>, p: Option<f32>, t: f32) -> Vec<(u32, f64)> {
+    let mut v: Vec<(u32, f64)> = (0u32..)
+        .zip(logits)
+        .map(|(i, &l)| (i, f64::from(l) / f64::from(t)))
+        .collect();
+    v.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap().then(a.0.cmp(&b.0)));
+    if let Some(k) = k.filter(|&k| k < v.len()) {
+        let threshold = v[k - 1].1;
+        v.retain(|x| x.1 >= threshold);
+    }
+    let max = v[0].1;
+    let z: f64 = v.iter().map(|x| (x.1 - max).exp()).sum();
+    let mut probs: Vec<(u32, f64)> = v.iter().map(|x| (x.0, (x.1 - max).exp() / z)).collect();
+    if let Some(p) = p {
+        let (mut above, mut n) = (0.0, 0);
+        while n < probs.len() && (n == 0 || above < f64::from(p)) {
+            above += probs[n].1;
+            n += 1;
+        }
+        probs.truncate(n);
+        let z: f64 = probs.iter().map(|x| x.1).sum();
+        probs.iter_mut().for_each(|x| x.1 /= z);
+    }
+    probs
+}
+
 fn logits_strategy() -> impl Strategy<Value = Vec<f32>> {
     prop::collection::vec(-20.0f32..20.0, 1..64)
 }
@@ -182,6 +210,28 @@ proptest! {
         prop_assert!((total - 1.0).abs() < 1e-9);
         prop_assert_eq!(c[0].0, argmax(&logits).unwrap());
         prop_assert!(c.windows(2).all(|w| w[0].1 >= w[1].1));
+    }
+
+    #[test]
+    fn candidates_match_naive_reference(
+        logits in prop::collection::vec(-3.0f32..3.0, 1..400),
+        k in prop::option::of(1usize..300),
+        p in prop::option::of(0.05f32..0.999),
+        t in 0.3f32..2.0,
+    ) {
+        let rule = match (k, p) {
+            (None, None) => Sampling::Temperature { temperature: t },
+            (Some(k), None) => Sampling::TopK { k, temperature: t },
+            (None, Some(p)) => Sampling::TopP { p, temperature: t },
+            (Some(k), Some(p)) => Sampling::TopKTopP { k, p, temperature: t },
+        };
+        let ours = rule.candidates(&logits);
+        let reference = naive(&logits, k, p, t);
+        let ids = |c: &[(u32, f64)]| c.iter().map(|x| x.0).collect::<Vec<_>>();
+        prop_assert_eq!(ids(&ours), ids(&reference));
+        for (a, b) in ours.iter().zip(&reference) {
+            prop_assert!((a.1 - b.1).abs() < 1e-9, "{} vs {}", a.1, b.1);
+        }
     }
 
     #[test]
