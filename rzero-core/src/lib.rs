@@ -1,5 +1,26 @@
-//! The R-Zero loop (work in progress).
+//! The R-Zero loop: a Challenger and a Solver co-evolve from one base model.
 //!
-//! Will hold: run configuration, the Challenger → question set → Solver →
-//! evaluation state machine, checkpoints and resume.
+//! Main types: [`RunConfig`] (every value of DESIGN.md §2–§7, from TOML or a
+//! preset), [`MetricsRecord`] (one line of `metrics.jsonl`).
 #![warn(missing_docs)]
+
+pub mod config;
+mod config_check;
+pub mod error;
+pub mod metrics;
+pub mod phases;
+pub mod policy;
+pub mod presets;
+pub mod progress;
+pub mod report;
+pub mod run;
+pub mod rundir;
+pub mod seeds;
+pub mod state;
+pub mod svg;
+pub mod train;
+
+pub use config::RunConfig;
+pub use error::{CoreError, Result};
+pub use metrics::MetricsRecord;
+pub use presets::preset;

@@ -1,0 +1,242 @@
+//! `RunConfig`: every value of DESIGN.md §2–§7 as a TOML field.
+//!
+//! Unknown keys are errors (a typo must not silently fall back to a default),
+//! and [`RunConfig::validate`] names the offending key.
+
+use std::path::{Path, PathBuf};
+
+use rzero_data::FilterConfig;
+use rzero_grpo::{AdamWConfig, AdvantageConfig, GrpoConfig, LossConfig, LrSchedule};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CoreError, Result};
+
+/// Which form of the Challenger reward to use (DESIGN.md §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengerRewardForm {
+    /// Official code: `min(p̂, 1−p̂) − r_rep`, `−1 − r_rep` on format failure.
+    Official,
+    /// Paper: `max(0, (1 − 2|p̂ − ½|) − λ·r_rep)`, 0 on format failure.
+    Paper,
+}
+
+/// Which form of the Solver reward to use (DESIGN.md §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SolverRewardForm {
+    /// `0.9·match + 0.1·format`.
+    Official,
+    /// `1` on a match, else `0`.
+    Binary,
+}
+
+/// The three prompts of DESIGN.md §2. Users change them, so they are config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Prompts {
+    /// Challenger system message.
+    pub challenger_system: String,
+    /// Challenger user message.
+    pub challenger_user: String,
+    /// Solver system message (the user message is the question).
+    pub solver_system: String,
+}
+
+/// Sampling settings of one phase (vLLM semantics: `top_k = -1` is off).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamplingConfig {
+    /// Softmax temperature; 0 means greedy.
+    pub temperature: f32,
+    /// Nucleus mass; 1.0 is off.
+    pub top_p: f32,
+    /// Top-k; -1 is off.
+    pub top_k: i32,
+    /// Completion budget in tokens.
+    pub max_new_tokens: usize,
+}
+
+/// GRPO settings shared by both phases (DESIGN.md §6); the group size and
+/// prompts per optimizer step come from each phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrpoSettings {
+    /// Advantage normalisation.
+    pub advantage: AdvantageConfig,
+    /// Clip ranges, KL term and loss aggregation.
+    pub loss: LossConfig,
+    /// AdamW hyperparameters.
+    pub optimizer: AdamWConfig,
+    /// Global grad-norm clip; absent disables it.
+    pub max_grad_norm: Option<f32>,
+    /// Learning-rate schedule.
+    pub schedule: LrSchedule,
+    /// Rollouts per micro-batch (gradient accumulation inside an optimizer step).
+    pub micro_batch_rows: usize,
+}
+
+impl GrpoSettings {
+    /// The trainer config of a phase with `group_size` rollouts per prompt
+    /// and `global_batch` prompts per optimizer step.
+    pub fn for_phase(&self, group_size: usize, global_batch: usize) -> GrpoConfig {
+        GrpoConfig {
+            group_size,
+            prompts_per_step: global_batch,
+            micro_batch_rows: self.micro_batch_rows,
+            advantage: self.advantage,
+            loss: self.loss,
+            optimizer: self.optimizer,
+            max_grad_norm: self.max_grad_norm,
+            schedule: self.schedule,
+        }
+    }
+}
+
+/// Challenger phase (DESIGN.md §4, §6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengerConfig {
+    /// Rollout steps per iteration.
+    pub rollout_steps: usize,
+    /// Prompts per rollout step (copies of the fixed Challenger prompt).
+    pub prompts_per_step: usize,
+    /// Rollouts per prompt G.
+    pub group_size: usize,
+    /// Prompts per optimizer step.
+    pub global_batch: usize,
+    /// Challenger sampling.
+    pub sampling: SamplingConfig,
+    /// Solver samples per question for the uncertainty reward.
+    pub m_reward: usize,
+    /// Solver sampling for the uncertainty reward.
+    pub reward_sampling: SamplingConfig,
+    /// Reward form.
+    pub reward_form: ChallengerRewardForm,
+    /// λ of the paper's reward form.
+    pub repetition_lambda: f64,
+    /// BLEU-distance threshold of the repetition clustering.
+    pub cluster_threshold: f64,
+}
+
+/// Question-set construction (DESIGN.md §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionSetConfig {
+    /// Challenger samples N.
+    pub n: usize,
+    /// Challenger sampling.
+    pub sampling: SamplingConfig,
+    /// Solver samples per question m.
+    pub m_label: usize,
+    /// Solver sampling for labels.
+    pub label_sampling: SamplingConfig,
+    /// Consistency band and optional dedup (DESIGN.md §5).
+    pub filter: FilterConfig,
+}
+
+/// Solver phase (DESIGN.md §4, §6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolverConfig {
+    /// Rollout steps per iteration.
+    pub rollout_steps: usize,
+    /// Prompts per rollout step, drawn from the question set.
+    pub prompts_per_step: usize,
+    /// Rollouts per prompt G.
+    pub group_size: usize,
+    /// Prompts per optimizer step.
+    pub global_batch: usize,
+    /// Solver sampling.
+    pub sampling: SamplingConfig,
+    /// Reward form.
+    pub reward_form: SolverRewardForm,
+}
+
+/// Evaluation after each Solver phase (DESIGN.md §7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalConfig {
+    /// Benchmark names (`math500`, …, `synthetic` for the six synthetic
+    /// levels, `math`, `general`, `all`).
+    pub benches: Vec<String>,
+    /// Items per benchmark (0 = all).
+    pub limit: usize,
+    /// Greedy completion budget.
+    pub max_new_tokens: usize,
+}
+
+/// A whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Preset this config started from.
+    pub preset: String,
+    /// Base model directory; `None` is the built-in tiny model.
+    pub model: Option<PathBuf>,
+    /// Master seed.
+    pub seed: u64,
+    /// Iterations T.
+    pub iterations: usize,
+    /// Prompts.
+    #[serde(default)]
+    pub prompts: Prompts,
+    /// GRPO settings.
+    pub grpo: GrpoSettings,
+    /// Challenger phase.
+    pub challenger: ChallengerConfig,
+    /// Question set.
+    pub question_set: QuestionSetConfig,
+    /// Solver phase.
+    pub solver: SolverConfig,
+    /// Evaluation.
+    pub eval: EvalConfig,
+}
+
+impl RunConfig {
+    /// Reads a TOML file; unknown keys and bad values name the key.
+    pub fn from_toml_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| CoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml_str(&text, path)
+    }
+
+    /// Parses TOML text; `path` only labels errors.
+    pub fn from_toml_str(text: &str, path: &Path) -> Result<Self> {
+        let config: RunConfig = toml::from_str(text).map_err(|e| CoreError::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        config.validate().map_err(|message| CoreError::Config {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// Serializes to TOML (written into each run directory).
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string_pretty(self).map_err(|e| CoreError::Config {
+            path: PathBuf::from("<run config>"),
+            message: e.to_string(),
+        })
+    }
+
+    /// Checks ranges; the error names the key.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        crate::config_check::validate(self)
+    }
+}
+
+impl Default for Prompts {
+    fn default() -> Self {
+        use rzero_data::synthetic::render::{CHALLENGER_SYSTEM, CHALLENGER_USER, SOLVER_SYSTEM};
+        Self {
+            challenger_system: CHALLENGER_SYSTEM.to_string(),
+            challenger_user: CHALLENGER_USER.to_string(),
+            solver_system: SOLVER_SYSTEM.to_string(),
+        }
+    }
+}

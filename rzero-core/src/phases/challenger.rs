@@ -1,0 +1,174 @@
+//! ① Challenger phase: GRPO on the Challenger, rewarded by the Solver's
+//! uncertainty on its questions minus a BLEU repetition penalty.
+
+use rzero_data::ChallengerSample;
+use rzero_grpo::GrpoTrainer;
+use rzero_model::Qwen3;
+use rzero_reward::repetition::{penalties, question_clusters};
+use rzero_reward::rewards::{ChallengerForm, challenger_reward};
+use rzero_reward::uncertainty::{UncertaintyForm, uncertainty_reward};
+
+use super::{seed, solver_prompts, vote_on};
+use crate::config::{ChallengerRewardForm, RunConfig};
+use crate::error::Result;
+use crate::metrics::{MetricsRecord, histogram01, mean_std};
+use crate::policy::{Policy, SampleRequest, Sampler};
+use crate::train::{Rollouts, grpo_update};
+
+/// What one Challenger rollout step produced.
+#[derive(Debug)]
+pub struct ChallengerStepOutput {
+    /// Every Challenger output with its reward parts.
+    pub samples: Vec<ChallengerSample>,
+    /// The step's metrics.
+    pub metrics: MetricsRecord,
+}
+
+fn form(config: &RunConfig) -> (ChallengerForm, UncertaintyForm) {
+    match config.challenger.reward_form {
+        ChallengerRewardForm::Official => (ChallengerForm::Official, UncertaintyForm::Official),
+        ChallengerRewardForm::Paper => (
+            ChallengerForm::Paper {
+                lambda: config.challenger.repetition_lambda,
+            },
+            UncertaintyForm::Paper,
+        ),
+    }
+}
+
+/// One rollout step: sample `P × G` Challenger outputs, score them against
+/// `solver`, and update `challenger` with GRPO.
+pub fn challenger_step(
+    config: &RunConfig,
+    iteration: usize,
+    step: usize,
+    challenger: &mut Policy,
+    trainer: &mut GrpoTrainer,
+    reference: Option<&Qwen3>,
+    solver: &mut dyn Sampler,
+) -> Result<ChallengerStepOutput> {
+    let c = &config.challenger;
+    let prompt = challenger.chat_prompt(
+        &config.prompts.challenger_system,
+        &config.prompts.challenger_user,
+    )?;
+    let request = SampleRequest {
+        prompts: vec![prompt.clone(); c.prompts_per_step],
+        n: c.group_size,
+        sampling: c.sampling,
+        seed: seed(config, iteration, "challenger", step),
+    };
+    let outputs = challenger.sample(&request)?;
+    let mut samples: Vec<ChallengerSample> = outputs
+        .iter()
+        .map(|o| {
+            let text = o.text.clone().unwrap_or_default();
+            ChallengerSample::from_output(
+                iteration as u32,
+                step as u32,
+                o.prompt_index as u32,
+                o.sample_index as u32,
+                text,
+            )
+        })
+        .collect();
+
+    // Solver uncertainty on every well-formed question.
+    let valid: Vec<usize> = (0..samples.len())
+        .filter(|&i| samples[i].format_ok)
+        .collect();
+    let questions: Vec<&str> = valid
+        .iter()
+        .map(|&i| samples[i].question.as_deref().unwrap_or(""))
+        .collect();
+    let prompts = solver_prompts(config, challenger, &questions)?;
+    let votes = vote_on(
+        solver,
+        prompts,
+        c.m_reward,
+        c.reward_sampling,
+        seed(config, iteration, "challenger_vote", step),
+    )?;
+    let mut consistency = vec![0.0; samples.len()];
+    for (k, &i) in valid.iter().enumerate() {
+        consistency[i] = votes.consistency[k];
+    }
+
+    // Repetition over all B outputs; failed ones cluster as empty strings.
+    let all_questions: Vec<&str> = samples
+        .iter()
+        .map(|s| s.question.as_deref().unwrap_or(""))
+        .collect();
+    let r_rep = penalties(&question_clusters(&all_questions, c.cluster_threshold));
+    let (reward_form, unc_form) = form(config);
+    let mut rollouts = Rollouts::default();
+    for (i, (s, o)) in samples.iter_mut().zip(&outputs).enumerate() {
+        let total = challenger_reward(reward_form, s.format_ok, consistency[i], r_rep[i]);
+        s.reward = Some(rzero_data::ChallengerReward {
+            consistency: consistency[i],
+            uncertainty: uncertainty_reward(consistency[i], unc_form),
+            repetition: r_rep[i],
+            total,
+        });
+        rollouts.prompts.push(prompt.clone());
+        rollouts.completions.push(o.token_ids.clone());
+        rollouts.sampled_logprobs.push(o.logprobs.clone());
+        rollouts.rewards.push(total as f32);
+    }
+    let outcome = grpo_update(challenger, trainer, reference, &rollouts)?;
+
+    let mut m = MetricsRecord::new(iteration, "challenger", step);
+    crate::phases::solver::trainer_metrics(&mut m, &outcome);
+    let rewards: Vec<f64> = rollouts.rewards.iter().map(|&r| f64::from(r)).collect();
+    let (mean, std) = mean_std(&rewards);
+    m.set("reward_mean", mean).set("reward_std", std);
+    m.set(
+        "format_rate",
+        valid.len() as f64 / samples.len().max(1) as f64,
+    );
+    m.set("repetition_mean", mean_std(&r_rep).0);
+    m.set("consistency_mean", mean_std(&votes.consistency).0);
+    for (b, count) in histogram01(&votes.consistency, 5).into_iter().enumerate() {
+        m.set(&format!("consistency_hist_{b}"), count as f64);
+    }
+    oracle_metrics(&mut m, &samples, &votes.answers, &valid);
+    Ok(ChallengerStepOutput {
+        samples,
+        metrics: m,
+    })
+}
+
+/// What only synthetic tasks can tell: how many questions the oracle
+/// understands, their true level, and how often the Solver is truly right.
+fn oracle_metrics(
+    m: &mut MetricsRecord,
+    samples: &[ChallengerSample],
+    answers: &[Vec<String>],
+    valid: &[usize],
+) {
+    let known: Vec<(usize, &rzero_data::OracleLabel)> = valid
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &i)| samples[i].oracle.as_ref().map(|o| (k, o)))
+        .collect();
+    m.set(
+        "oracle_known_rate",
+        known.len() as f64 / valid.len().max(1) as f64,
+    );
+    if known.is_empty() {
+        return;
+    }
+    let levels: Vec<f64> = known.iter().map(|(_, o)| f64::from(o.level)).collect();
+    m.set("oracle_level_mean", mean_std(&levels).0);
+    let (mut right, mut total) = (0usize, 0usize);
+    for (k, o) in &known {
+        for a in &answers[*k] {
+            total += 1;
+            right += usize::from(
+                rzero_data::synthetic::oracle::parse_integer_answer(a).map(|v| v.to_string())
+                    == Some(o.answer.clone()),
+            );
+        }
+    }
+    m.set("solver_true_accuracy", right as f64 / total.max(1) as f64);
+}

@@ -1,0 +1,137 @@
+//! A policy: one Qwen3 model with its tokenizer, used for sampling, scoring
+//! and training. Challenger and Solver are two policies.
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use rzero_model::chat::ChatMessage;
+use rzero_model::tokenizer::Tokenizer;
+use rzero_model::{
+    Completion, GenerateOptions, HfQwen3Config, Qwen3, SaveOptions, generate, load_pretrained,
+    save_pretrained,
+};
+
+use crate::config::SamplingConfig;
+use crate::error::{CoreError, Result};
+
+/// Tokenizer and generation files copied into every checkpoint so it is a
+/// complete HF model directory.
+const TOKENIZER_FILES: [&str; 4] = [
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "generation_config.json",
+    "special_tokens_map.json",
+];
+
+/// Prompts of one generation call, and how to sample them.
+#[derive(Debug, Clone)]
+pub struct SampleRequest {
+    /// Token ids of each prompt (already rendered with the chat template).
+    pub prompts: Vec<Vec<u32>>,
+    /// Samples per prompt.
+    pub n: usize,
+    /// Sampling settings.
+    pub sampling: SamplingConfig,
+    /// Seed; each sample's RNG mixes in its prompt and sample index.
+    pub seed: u64,
+}
+
+/// Anything that can answer a [`SampleRequest`]: the local model, or (later)
+/// a remote inference server. Completions come back prompt-major.
+pub trait Sampler {
+    /// Generates `n` completions per prompt, with text.
+    fn sample(&mut self, request: &SampleRequest) -> Result<Vec<Completion>>;
+}
+
+/// A model, its tokenizer and where it came from.
+#[derive(Debug)]
+pub struct Policy {
+    /// The weights (on an autodiff device when it is being trained).
+    pub model: Qwen3,
+    /// Its HF config, written into every checkpoint.
+    pub hf: HfQwen3Config,
+    /// Its tokenizer.
+    pub tokenizer: Tokenizer,
+    /// The directory it was loaded from (tokenizer files are copied from it).
+    pub source: PathBuf,
+    /// Rows per generation call: bounds memory and keeps batches efficient.
+    pub max_batch_rows: usize,
+}
+
+impl Policy {
+    /// Loads an HF model directory onto `device`.
+    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+        let (model, hf) = load_pretrained(dir, device)?;
+        let tokenizer = Tokenizer::from_dir(dir)?;
+        Ok(Self {
+            model,
+            hf,
+            tokenizer,
+            source: dir.to_path_buf(),
+            max_batch_rows: 128,
+        })
+    }
+
+    /// Token ids of a (system, user) chat, with the generation prompt.
+    pub fn chat_prompt(&self, system: &str, user: &str) -> Result<Vec<u32>> {
+        let messages = [
+            ChatMessage::new("system", system),
+            ChatMessage::new("user", user),
+        ];
+        let text = self.tokenizer.apply_chat_template(&messages, true)?;
+        Ok(self.tokenizer.encode(&text)?)
+    }
+
+    /// Saves the weights, config and tokenizer files as an HF directory.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        save_pretrained(&self.model, &self.hf, dir, &SaveOptions::default())?;
+        for name in TOKENIZER_FILES {
+            let from = self.source.join(name);
+            if from.exists() && from != dir.join(name) {
+                let bytes = std::fs::read(&from).map_err(|source| CoreError::Io {
+                    path: from.clone(),
+                    source,
+                })?;
+                rzero_data::atomic_write_bytes(dir.join(name), &bytes)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn options(&self, request: &SampleRequest, seed: u64) -> Result<GenerateOptions> {
+        let s = &request.sampling;
+        Ok(GenerateOptions {
+            max_new_tokens: s.max_new_tokens,
+            samples_per_prompt: request.n,
+            sampling: rzero_model::sampling::Sampling::from_vllm(
+                s.temperature,
+                s.top_p,
+                i64::from(s.top_k),
+            )?,
+            seed,
+            eos_token_ids: self.tokenizer.eos_token_ids().to_vec(),
+            stop_strings: Vec::new(),
+            pad_token_id: self.tokenizer.pad_token_id(),
+        })
+    }
+}
+
+impl Sampler for Policy {
+    fn sample(&mut self, request: &SampleRequest) -> Result<Vec<Completion>> {
+        let per_call = (self.max_batch_rows / request.n.max(1)).max(1);
+        let mut out = Vec::with_capacity(request.prompts.len() * request.n);
+        for (chunk_index, chunk) in request.prompts.chunks(per_call).enumerate() {
+            // One seed per chunk, so results depend on the chunk size but not
+            // on anything else; the prompt index is re-based below.
+            let seed = crate::seeds::mix(request.seed, chunk_index as u64);
+            let options = self.options(request, seed)?;
+            let decoder = |ids: &[u32]| self.tokenizer.decode(ids, true);
+            let mut done = generate(&self.model, chunk, &options, Some(&decoder))?;
+            for c in &mut done {
+                c.prompt_index += chunk_index * per_call;
+            }
+            out.extend(done);
+        }
+        Ok(out)
+    }
+}

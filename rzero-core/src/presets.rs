@@ -1,0 +1,153 @@
+//! Named presets: `paper` (DESIGN.md values), `tiny` (the built-in model on
+//! 2 CPU cores) and `smoke` (CI, a minute or two).
+
+use crate::config::{
+    ChallengerConfig, ChallengerRewardForm, EvalConfig, GrpoSettings, Prompts, QuestionSetConfig,
+    RunConfig, SamplingConfig, SolverConfig, SolverRewardForm,
+};
+use crate::error::{CoreError, Result};
+use rzero_data::{Band, FilterConfig};
+use rzero_grpo::{AdamWConfig, AdvantageConfig, LossConfig, LrSchedule};
+
+/// Preset names accepted by [`preset`].
+pub const PRESETS: [&str; 3] = ["tiny", "smoke", "paper"];
+
+/// The config of a named preset.
+pub fn preset(name: &str) -> Result<RunConfig> {
+    match name {
+        "paper" => Ok(paper()),
+        "tiny" => Ok(tiny()),
+        "smoke" => Ok(smoke()),
+        other => Err(CoreError::UnknownPreset {
+            name: other.to_string(),
+        }),
+    }
+}
+
+fn sampling(temperature: f32, top_p: f32, top_k: i32, max_new_tokens: usize) -> SamplingConfig {
+    SamplingConfig {
+        temperature,
+        top_p,
+        top_k,
+        max_new_tokens,
+    }
+}
+
+/// DESIGN.md §2–§7 for Qwen3-4B-class models on GPUs (official code's values).
+pub fn paper() -> RunConfig {
+    RunConfig {
+        preset: "paper".into(),
+        model: None,
+        seed: 42,
+        iterations: 3,
+        prompts: Prompts::default(),
+        grpo: GrpoSettings {
+            advantage: AdvantageConfig::r_zero(),
+            loss: LossConfig::r_zero(),
+            optimizer: AdamWConfig::r_zero(),
+            max_grad_norm: Some(1.0),
+            schedule: LrSchedule::Constant,
+            micro_batch_rows: 8,
+        },
+        challenger: ChallengerConfig {
+            rollout_steps: 5,
+            prompts_per_step: 512,
+            group_size: 4,
+            global_batch: 16,
+            sampling: sampling(1.0, 0.99, -1, 4096),
+            m_reward: 10,
+            reward_sampling: sampling(1.0, 1.0, 40, 4096),
+            reward_form: ChallengerRewardForm::Official,
+            repetition_lambda: 1.0,
+            cluster_threshold: 0.5,
+        },
+        question_set: QuestionSetConfig {
+            n: 8000,
+            sampling: sampling(1.0, 0.95, -1, 4096),
+            m_label: 9,
+            label_sampling: sampling(1.0, 1.0, 40, 4096),
+            filter: FilterConfig::default(),
+        },
+        solver: SolverConfig {
+            rollout_steps: 15,
+            prompts_per_step: 512,
+            group_size: 5,
+            global_batch: 128,
+            sampling: sampling(1.0, 0.99, -1, 4096),
+            reward_form: SolverRewardForm::Official,
+        },
+        eval: EvalConfig {
+            benches: [
+                "math500",
+                "gsm8k",
+                "amc23",
+                "minerva_math",
+                "olympiadbench",
+                "aime24",
+                "aime25",
+                "mmlu_pro",
+                "supergpqa",
+                "bbeh",
+            ]
+            .map(String::from)
+            .to_vec(),
+            limit: 0,
+            max_new_tokens: 4096,
+        },
+    }
+}
+
+/// The built-in tiny model on 2 CPU cores: every mechanism, scaled down so
+/// three iterations take minutes.
+pub fn tiny() -> RunConfig {
+    let mut c = paper();
+    c.preset = "tiny".into();
+    c.grpo.optimizer.lr = 2e-5;
+    c.grpo.micro_batch_rows = 32;
+    c.challenger.rollout_steps = 4;
+    c.challenger.prompts_per_step = 16;
+    c.challenger.group_size = 4;
+    c.challenger.global_batch = 8;
+    c.challenger.sampling.max_new_tokens = 48;
+    c.challenger.m_reward = 8;
+    c.challenger.reward_sampling.max_new_tokens = 64;
+    c.question_set.n = 256;
+    c.question_set.sampling.max_new_tokens = 48;
+    c.question_set.m_label = 8;
+    c.question_set.label_sampling.max_new_tokens = 64;
+    c.solver.rollout_steps = 6;
+    c.solver.prompts_per_step = 32;
+    c.solver.group_size = 5;
+    c.solver.global_batch = 16;
+    c.solver.sampling.max_new_tokens = 64;
+    c.eval.benches = vec!["synthetic".into()];
+    c.eval.limit = 60;
+    c.eval.max_new_tokens = 64;
+    c
+}
+
+/// CI smoke run: one or two minutes, same code path as `tiny`.
+pub fn smoke() -> RunConfig {
+    let mut c = tiny();
+    c.preset = "smoke".into();
+    c.iterations = 2;
+    c.challenger.rollout_steps = 1;
+    c.challenger.prompts_per_step = 4;
+    c.challenger.global_batch = 2;
+    c.challenger.m_reward = 4;
+    c.challenger.sampling.max_new_tokens = 32;
+    c.challenger.reward_sampling.max_new_tokens = 32;
+    c.question_set.n = 16;
+    c.question_set.m_label = 4;
+    c.question_set.sampling.max_new_tokens = 32;
+    c.question_set.label_sampling.max_new_tokens = 32;
+    c.question_set.filter.band = Band::Range { lo: 0.0, hi: 1.0 };
+    c.solver.rollout_steps = 1;
+    c.solver.prompts_per_step = 4;
+    c.solver.group_size = 2;
+    c.solver.global_batch = 2;
+    c.solver.sampling.max_new_tokens = 32;
+    c.eval.limit = 6;
+    c.eval.max_new_tokens = 32;
+    c
+}

@@ -1,0 +1,380 @@
+//! The R-Zero loop as a resumable state machine over a run directory.
+//!
+//! Each unit of work (a rollout step, the question set, an evaluation)
+//! writes its files atomically and then advances `state.json`; a crash or
+//! Ctrl-C at any point resumes from the last completed unit and, with the
+//! same seed, produces the same results.
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use rzero_grpo::{AdamW, GrpoConfig, GrpoTrainer};
+use rzero_model::Qwen3;
+
+use crate::config::RunConfig;
+use crate::error::{CoreError, Result};
+use crate::phases::challenger::challenger_step;
+use crate::phases::eval::{BenchSource, EvalReport, evaluate};
+use crate::phases::question_set::build_question_set;
+use crate::phases::solver::solver_step;
+use crate::policy::Policy;
+use crate::progress::{Progress, StopFlag};
+use crate::rundir::{Role, RunDir};
+use crate::state::{Phase, RunState};
+
+/// Where and how a run executes.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The base model directory (HF layout).
+    pub base_model: PathBuf,
+    /// Plain (inference) device; training uses its autodiff twin.
+    pub device: Device,
+    /// Benchmark files.
+    pub benches: BenchSource,
+}
+
+/// Creates a run directory for `config` (fails if one is already there).
+pub fn init_run(dir: &Path, config: &RunConfig, base_model: &Path) -> Result<RunDir> {
+    let run = RunDir::new(dir);
+    if run.state_path().exists() {
+        return Err(CoreError::State {
+            path: run.state_path(),
+            message: "a run already exists here; use --resume to continue it".into(),
+        });
+    }
+    let mut config = config.clone();
+    config.model = Some(base_model.to_path_buf());
+    run.write_config(&config)?;
+    run.write_state(&RunState::start())?;
+    Ok(run)
+}
+
+/// Drives one run directory to completion (or to a stop request).
+pub struct Runner<'a> {
+    config: RunConfig,
+    run: RunDir,
+    options: RunOptions,
+    progress: &'a dyn Progress,
+    stop: &'a StopFlag,
+}
+
+impl std::fmt::Debug for Runner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("run", &self.run)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Runner<'a> {
+    /// Opens an initialised run directory.
+    pub fn open(
+        dir: &Path,
+        options: RunOptions,
+        progress: &'a dyn Progress,
+        stop: &'a StopFlag,
+    ) -> Result<Self> {
+        let run = RunDir::new(dir);
+        let config = run.read_config()?;
+        if run.read_state()?.is_none() {
+            return Err(CoreError::State {
+                path: run.state_path(),
+                message: "missing: not a run directory (start one with `rzero run --out DIR`)"
+                    .into(),
+            });
+        }
+        Ok(Self {
+            config,
+            run,
+            options,
+            progress,
+            stop,
+        })
+    }
+
+    /// Total units of work of the run (for progress bars).
+    pub fn total_units(&self) -> usize {
+        let per_iteration =
+            self.config.challenger.rollout_steps + 1 + self.config.solver.rollout_steps + 1;
+        1 + self.config.iterations * per_iteration
+    }
+
+    fn units_done(&self, s: RunState) -> usize {
+        let c = &self.config;
+        let per_iteration = c.challenger.rollout_steps + 1 + c.solver.rollout_steps + 1;
+        let within = match s.next {
+            Phase::Challenger { step } => step,
+            Phase::QuestionSet => c.challenger.rollout_steps,
+            Phase::Solver { step } => c.challenger.rollout_steps + 1 + step,
+            Phase::Eval => per_iteration - 1,
+            Phase::Done => return self.total_units(),
+        };
+        if s.iteration == 0 {
+            0
+        } else {
+            1 + (s.iteration - 1) * per_iteration + within
+        }
+    }
+
+    /// Runs until done; returns the evaluation of every iteration so far.
+    pub fn run(&mut self) -> Result<Vec<EvalReport>> {
+        loop {
+            let state = self.run.read_state()?.unwrap_or_else(RunState::start);
+            self.progress
+                .done(self.units_done(state), self.total_units());
+            if state.is_done() {
+                return self.eval_reports();
+            }
+            if self.stop.is_requested() {
+                return Err(CoreError::Interrupted);
+            }
+            let next = match state.next {
+                Phase::Challenger { step } => self.challenger_phase(state.iteration, step)?,
+                Phase::QuestionSet => self.question_set(state.iteration)?,
+                Phase::Solver { step } => self.solver_phase(state.iteration, step)?,
+                Phase::Eval => self.eval(state.iteration)?,
+                Phase::Done => state,
+            };
+            self.run.write_state(&next)?;
+        }
+    }
+
+    /// Every `eval.json` written so far, by iteration.
+    pub fn eval_reports(&self) -> Result<Vec<EvalReport>> {
+        let mut out = Vec::new();
+        for t in 0..=self.config.iterations {
+            let path = self.run.eval(t);
+            if path.exists() {
+                out.push(rzero_data::jsonl::read_json(&path)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn steps(&self, role: Role) -> usize {
+        match role {
+            Role::Challenger => self.config.challenger.rollout_steps,
+            Role::Solver => self.config.solver.rollout_steps,
+        }
+    }
+
+    /// The model of `role` at the end of iteration `t` (0 = the base model).
+    fn model_dir(&self, t: usize, role: Role) -> PathBuf {
+        if t == 0 {
+            return self.options.base_model.clone();
+        }
+        self.run.checkpoint(t, role, self.steps(role) - 1)
+    }
+
+    fn load(&self, dir: &Path, train: bool) -> Result<Policy> {
+        let device = if train {
+            self.options.device.clone().autodiff()
+        } else {
+            self.options.device.clone()
+        };
+        Policy::load(dir, &device)
+    }
+
+    fn reference(&self, t: usize, role: Role, grpo: &GrpoConfig) -> Result<Option<Qwen3>> {
+        if grpo.loss.kl.beta == 0.0 {
+            return Ok(None);
+        }
+        Ok(Some(self.load(&self.model_dir(t - 1, role), false)?.model))
+    }
+
+    /// Policy and trainer at the start of rollout step `step` of `role`.
+    fn resume_training(
+        &self,
+        t: usize,
+        role: Role,
+        step: usize,
+        grpo: GrpoConfig,
+    ) -> Result<(Policy, GrpoTrainer)> {
+        if step == 0 {
+            let policy = self.load(&self.model_dir(t - 1, role), true)?;
+            return Ok((policy, GrpoTrainer::new(grpo)?));
+        }
+        let dir = self.run.checkpoint(t, role, step - 1);
+        let policy = self.load(&dir, true)?;
+        let device = self.options.device.clone().autodiff();
+        let optimizer =
+            AdamW::load(&dir.join("optimizer.safetensors"), &device)?.with_config(grpo.optimizer);
+        let meta: TrainerMeta = rzero_data::jsonl::read_json(&dir.join("trainer.json"))?;
+        Ok((
+            policy,
+            GrpoTrainer::resume(grpo, optimizer, meta.optimizer_steps)?,
+        ))
+    }
+
+    fn save_step(
+        &self,
+        t: usize,
+        role: Role,
+        step: usize,
+        policy: &Policy,
+        trainer: &GrpoTrainer,
+    ) -> Result<()> {
+        let dir = self.run.checkpoint(t, role, step);
+        policy.save(&dir)?;
+        trainer
+            .optimizer()
+            .save(&dir.join("optimizer.safetensors"))?;
+        let meta = TrainerMeta {
+            optimizer_steps: trainer.step(),
+            iteration: t,
+            rollout_step: step,
+        };
+        rzero_data::jsonl::write_json(dir.join("trainer.json"), &meta)?;
+        Ok(())
+    }
+
+    fn challenger_phase(&mut self, t: usize, first: usize) -> Result<RunState> {
+        let c = &self.config.challenger;
+        let grpo = self.config.grpo.for_phase(c.group_size, c.global_batch);
+        let (mut challenger, mut trainer) =
+            self.resume_training(t, Role::Challenger, first, grpo)?;
+        let reference = self.reference(t, Role::Challenger, &grpo)?;
+        let mut solver = self.load(&self.model_dir(t - 1, Role::Solver), false)?;
+        let mut state = RunState {
+            iteration: t,
+            next: Phase::Challenger { step: first },
+        };
+        for step in first..self.steps(Role::Challenger) {
+            self.progress.unit(&format!(
+                "iter {t} · challenger step {}/{}",
+                step + 1,
+                self.steps(Role::Challenger)
+            ));
+            let out = challenger_step(
+                &self.config,
+                t,
+                step,
+                &mut challenger,
+                &mut trainer,
+                reference.as_ref(),
+                &mut solver,
+            )?;
+            self.save_step(t, Role::Challenger, step, &challenger, &trainer)?;
+            rzero_data::write_jsonl(self.run.samples(t, Role::Challenger, step), &out.samples)?;
+            self.run.append_metrics(&[out.metrics])?;
+            state = self.commit(state, t, Role::Challenger, step)?;
+            if self.stop.is_requested() {
+                break;
+            }
+        }
+        Ok(state)
+    }
+
+    /// Advances and persists the state after a rollout step, then drops the
+    /// checkpoint the new one supersedes.
+    fn commit(&self, state: RunState, t: usize, role: Role, step: usize) -> Result<RunState> {
+        let next = state.advance(
+            self.steps(Role::Challenger),
+            self.steps(Role::Solver),
+            self.config.iterations,
+        );
+        self.run.write_state(&next)?;
+        if step > 0 {
+            self.run
+                .remove_checkpoint(&self.run.checkpoint(t, role, step - 1))?;
+        }
+        self.progress
+            .done(self.units_done(next), self.total_units());
+        Ok(next)
+    }
+
+    fn question_set(&mut self, t: usize) -> Result<RunState> {
+        self.progress.unit(&format!("iter {t} · question set"));
+        let mut challenger = self.load(&self.model_dir(t, Role::Challenger), false)?;
+        let mut solver = self.load(&self.model_dir(t - 1, Role::Solver), false)?;
+        let set = build_question_set(&self.config, t, &mut challenger, &mut solver)?;
+        rzero_data::write_jsonl(self.run.questions_all(t), &set.all)?;
+        rzero_data::write_jsonl(self.run.questions(t), &set.kept)?;
+        rzero_data::jsonl::write_json(
+            self.run.iteration(t).join("filter_report.json"),
+            &set.report,
+        )?;
+        self.run.append_metrics(&[set.metrics])?;
+        Ok(RunState {
+            iteration: t,
+            next: Phase::QuestionSet,
+        }
+        .advance(
+            self.steps(Role::Challenger),
+            self.steps(Role::Solver),
+            self.config.iterations,
+        ))
+    }
+
+    fn solver_phase(&mut self, t: usize, first: usize) -> Result<RunState> {
+        let questions: Vec<rzero_data::QuestionRecord> =
+            rzero_data::read_jsonl(self.run.questions(t))?;
+        let last = self.steps(Role::Solver) - 1;
+        if questions.is_empty() {
+            tracing::warn!(
+                iteration = t,
+                "the question set is empty: the Solver is not trained this iteration"
+            );
+            let solver = self.load(&self.model_dir(t - 1, Role::Solver), false)?;
+            solver.save(&self.run.checkpoint(t, Role::Solver, last))?;
+            return Ok(RunState {
+                iteration: t,
+                next: Phase::Eval,
+            });
+        }
+        let s = &self.config.solver;
+        let grpo = self.config.grpo.for_phase(s.group_size, s.global_batch);
+        let (mut solver, mut trainer) = self.resume_training(t, Role::Solver, first, grpo)?;
+        let reference = self.reference(t, Role::Solver, &grpo)?;
+        let mut state = RunState {
+            iteration: t,
+            next: Phase::Solver { step: first },
+        };
+        for step in first..=last {
+            self.progress
+                .unit(&format!("iter {t} · solver step {}/{}", step + 1, last + 1));
+            let out = solver_step(
+                &self.config,
+                t,
+                step,
+                &mut solver,
+                &mut trainer,
+                reference.as_ref(),
+                &questions,
+            )?;
+            self.save_step(t, Role::Solver, step, &solver, &trainer)?;
+            rzero_data::write_jsonl(self.run.samples(t, Role::Solver, step), &out.samples)?;
+            self.run.append_metrics(&[out.metrics])?;
+            state = self.commit(state, t, Role::Solver, step)?;
+            if self.stop.is_requested() {
+                break;
+            }
+        }
+        Ok(state)
+    }
+
+    fn eval(&mut self, t: usize) -> Result<RunState> {
+        self.progress.unit(&format!("iter {t} · evaluation"));
+        let mut solver = self.load(&self.model_dir(t, Role::Solver), false)?;
+        let (report, metrics) = evaluate(&self.config, t, &mut solver, &self.options.benches)?;
+        rzero_data::jsonl::write_json(self.run.eval(t), &report)?;
+        self.run.append_metrics(&[metrics])?;
+        Ok(RunState {
+            iteration: t,
+            next: Phase::Eval,
+        }
+        .advance(
+            self.steps(Role::Challenger),
+            self.steps(Role::Solver),
+            self.config.iterations,
+        ))
+    }
+}
+
+/// `trainer.json` beside each step checkpoint.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct TrainerMeta {
+    optimizer_steps: u64,
+    iteration: usize,
+    rollout_step: usize,
+}
