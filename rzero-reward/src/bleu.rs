@@ -20,7 +20,9 @@
 //! denominators.
 //!
 //! [`NgramIndex`] is the fast path for many sentences: tokens and n-grams are
-//! interned once as `u32`, so one pair costs four merges of sorted count lists.
+//! interned once as `u32`, so one pair costs at most four merges of sorted
+//! count lists (and [`crate::repetition`] inverts the index to score a whole
+//! row at once).
 
 use std::collections::HashMap;
 
@@ -137,7 +139,13 @@ impl NgramIndex {
         self.lengths[s]
     }
 
-    fn run(&self, s: usize, order: usize) -> &[(u32, u32)] {
+    /// Number of distinct n-grams of `order` (ids are below it).
+    pub(crate) fn distinct(&self, order: usize) -> usize {
+        self.distinct[order - 1]
+    }
+
+    /// `(id, count)` of sentence `s`'s n-grams of `order`, sorted by id.
+    pub(crate) fn run(&self, s: usize, order: usize) -> &[(u32, u32)] {
         let (start, end) = self.spans[s * MAX_ORDER + order - 1];
         &self.grams[start as usize..end as usize]
     }
@@ -160,71 +168,6 @@ impl NgramIndex {
     pub fn bleu(&self, reference: usize, hyp: usize) -> f64 {
         let precisions = HypPrecisions::new(self.lengths[hyp]);
         precisions.bleu(self.lengths[reference], self.matches(reference, hyp))
-    }
-}
-
-/// Scores one hypothesis against many references, NLTK method1.
-///
-/// Holds the hypothesis's n-gram counts in dense arrays indexed by n-gram id,
-/// so a reference costs one lookup per reference n-gram, with no branches to
-/// mispredict. One scorer per thread; reuse it across hypotheses.
-#[derive(Debug, Clone)]
-pub struct RowScorer<'a> {
-    index: &'a NgramIndex,
-    counts: [Vec<u32>; MAX_ORDER],
-    hyp: Option<usize>,
-    precisions: HypPrecisions,
-}
-
-impl<'a> RowScorer<'a> {
-    /// A scorer over `index` with no hypothesis loaded yet.
-    pub fn new(index: &'a NgramIndex) -> Self {
-        Self {
-            index,
-            counts: std::array::from_fn(|n| vec![0; index.distinct[n]]),
-            hyp: None,
-            precisions: HypPrecisions::new(0),
-        }
-    }
-
-    /// Makes sentence `hyp` the hypothesis of the following scores.
-    pub fn set_hypothesis(&mut self, hyp: usize) {
-        for order in 1..=MAX_ORDER {
-            let counts = &mut self.counts[order - 1];
-            if let Some(old) = self.hyp {
-                for &(id, _) in self.index.run(old, order) {
-                    counts[id as usize] = 0;
-                }
-            }
-            for &(id, count) in self.index.run(hyp, order) {
-                counts[id as usize] = count;
-            }
-        }
-        self.hyp = Some(hyp);
-        self.precisions = HypPrecisions::new(self.index.lengths[hyp]);
-    }
-
-    /// `sentence_bleu([sentences[reference]], sentences[hyp])`; 0 before
-    /// any [`RowScorer::set_hypothesis`].
-    pub fn bleu(&self, reference: usize) -> f64 {
-        if self.hyp.is_none() {
-            return 0.0;
-        }
-        let mut matches = [0; MAX_ORDER];
-        for (order, slot) in (1..=MAX_ORDER).zip(matches.iter_mut()) {
-            let counts = &self.counts[order - 1];
-            *slot = self
-                .index
-                .run(reference, order)
-                .iter()
-                .map(|&(id, count)| count.min(counts[id as usize]))
-                .sum();
-            // No n-gram match implies no (n+1)-gram match.
-            if *slot == 0 {
-                break;
-            }
-        }
-        self.precisions.bleu(self.index.lengths[reference], matches)
     }
 }
 

@@ -61,6 +61,7 @@ pub mod format;
 mod fsum;
 mod linkage;
 pub mod math;
+mod postings;
 pub mod repetition;
 pub mod rewards;
 pub mod uncertainty;

@@ -17,13 +17,14 @@
 //! everything, even another empty one, so each invalid question forms its own
 //! cluster with penalty 1/B.
 //!
-//! The matrix is filled in parallel with rayon: each row loads its
-//! hypothesis into dense count arrays once ([`RowScorer`]), then a pair costs
-//! one array lookup per reference n-gram, stopping at the first order without
-//! a match.
+//! The matrix is filled in parallel with rayon, one row per task: an inverted
+//! n-gram index gives row i's match counts against all j > i by walking only
+//! the lists of i's own n-grams, so the work is the number of shared
+//! (n-gram, question) pairs plus one BLEU formula per pair.
 
-use crate::bleu::{NgramIndex, RowScorer};
+use crate::bleu::NgramIndex;
 use crate::cluster::{Clusters, DistanceMatrix, average_linkage};
+use crate::postings::Postings;
 
 /// The official clustering threshold on BLEU distance.
 pub const DISTANCE_THRESHOLD: f64 = 0.5;
@@ -34,16 +35,13 @@ pub const DISTANCE_THRESHOLD: f64 = 0.5;
 pub fn bleu_distance_matrix<S: AsRef<str> + Sync>(questions: &[S]) -> DistanceMatrix {
     let n = questions.len();
     let index = NgramIndex::new(questions);
-    DistanceMatrix::from_upper_par(
-        n,
-        || RowScorer::new(&index),
-        |scorer, i, row| {
-            scorer.set_hypothesis(i);
-            for (offset, slot) in row.iter_mut().enumerate() {
-                *slot = 1.0 - scorer.bleu(i + 1 + offset);
-            }
-        },
-    )
+    let postings = Postings::new(&index);
+    DistanceMatrix::from_upper_par(n, Default::default, |matches, i, row| {
+        postings.bleu_row(i, matches, row);
+        for d in row.iter_mut() {
+            *d = 1.0 - *d;
+        }
+    })
 }
 
 /// Clusters of a batch of questions under the official rule.
