@@ -40,6 +40,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sizes.len(),
         &sizes[..sizes.len().min(5)]
     );
+    // (cluster size, how many clusters have it), largest first.
+    let mut histogram: Vec<(usize, usize)> = Vec::new();
+    for &size in &sizes {
+        match histogram.last_mut() {
+            Some((s, count)) if *s == size => *count += 1,
+            _ => histogram.push((size, 1)),
+        }
+    }
+    println!("cluster sizes (size, count): {histogram:?}");
     if questions.len() <= 10 {
         for (q, r) in questions.iter().zip(&r_rep) {
             println!("r_rep = {r:.3}  {q:?}");
