@@ -231,13 +231,23 @@ impl HypPrecisions {
         if matches[0] == 0 {
             return 0.0;
         }
+        brevity_penalty(ref_len, self.hyp_len) * self.core(matches)
+    }
+
+    /// `exp(fsum_n ¼·ln p_n)`, the part of BLEU before the brevity penalty.
+    pub(crate) fn core(&self, matches: [u32; MAX_ORDER]) -> f64 {
         let terms: [f64; MAX_ORDER] = std::array::from_fn(|n| self.tables[n][matches[n] as usize]);
-        brevity_penalty(ref_len, self.hyp_len) * fsum(&terms).exp()
+        fsum(&terms).exp()
+    }
+
+    /// Tokens in the hypothesis.
+    pub(crate) fn hyp_len(&self) -> usize {
+        self.hyp_len
     }
 }
 
 /// NLTK's brevity penalty for one reference.
-fn brevity_penalty(ref_len: usize, hyp_len: usize) -> f64 {
+pub(crate) fn brevity_penalty(ref_len: usize, hyp_len: usize) -> f64 {
     if hyp_len > ref_len {
         1.0
     } else if hyp_len == 0 {

@@ -7,7 +7,7 @@
 //! total length of the references. The scores are the same bits as
 //! [`NgramIndex::bleu`].
 
-use crate::bleu::{HypPrecisions, MAX_ORDER, NgramIndex};
+use crate::bleu::{HypPrecisions, MAX_ORDER, NgramIndex, brevity_penalty};
 
 /// For each order, n-gram id → `(sentence, count)` sorted by sentence.
 #[derive(Debug, Clone)]
@@ -76,12 +76,83 @@ impl<'a> Postings<'a> {
                 }
             }
         }
-        let precisions = HypPrecisions::new(self.index.tokens(hyp));
+        let mut formula = RowFormula::new(self.index.tokens(hyp));
         let [m1, m2, m3, m4] = matches;
         for (k, score) in out.iter_mut().enumerate() {
             let counts = [m1[k], m2[k], m3[k], m4[k]];
-            *score = precisions.bleu(self.index.tokens(start + k), counts);
+            *score = formula.bleu(self.index.tokens(start + k), counts);
         }
+    }
+}
+
+/// The BLEU formula of one hypothesis, memoized. Most pairs share no
+/// trigram, so `exp(fsum(..))` then depends on (m1, m2) alone and the brevity
+/// penalty on the reference length alone: each is computed once per row.
+/// Cached values are the very same computation, so the bits do not change.
+struct RowFormula {
+    precisions: HypPrecisions,
+    /// m2 takes values `0..stride`.
+    stride: usize,
+    /// `(m1, m2)` → core when m3 = m4 = 0; NaN until computed. Empty for
+    /// hypotheses too long to be worth a table.
+    low_order: Vec<f64>,
+    /// Reference length → brevity penalty; NaN until computed.
+    penalty: Vec<f64>,
+}
+
+/// Longest hypothesis (tokens) given a (m1, m2) table; longer ones compute directly.
+const TABLE_TOKENS: usize = 256;
+/// Longest reference (tokens) whose brevity penalty is cached.
+const PENALTY_TOKENS: usize = 4096;
+
+impl RowFormula {
+    fn new(hyp_len: usize) -> Self {
+        let stride = hyp_len.max(1);
+        let cells = if hyp_len <= TABLE_TOKENS {
+            (hyp_len + 1) * stride
+        } else {
+            0
+        };
+        Self {
+            precisions: HypPrecisions::new(hyp_len),
+            stride,
+            low_order: vec![f64::NAN; cells],
+            penalty: Vec::new(),
+        }
+    }
+
+    fn bleu(&mut self, ref_len: usize, matches: [u32; MAX_ORDER]) -> f64 {
+        if matches[0] == 0 {
+            return 0.0;
+        }
+        let core = match self
+            .low_order
+            .get_mut(matches[0] as usize * self.stride + matches[1] as usize)
+        {
+            Some(slot) if matches[2] == 0 => {
+                if slot.is_nan() {
+                    *slot = self.precisions.core(matches);
+                }
+                *slot
+            }
+            _ => self.precisions.core(matches),
+        };
+        self.brevity(ref_len) * core
+    }
+
+    fn brevity(&mut self, ref_len: usize) -> f64 {
+        let hyp_len = self.precisions.hyp_len();
+        if ref_len > PENALTY_TOKENS {
+            return brevity_penalty(ref_len, hyp_len);
+        }
+        if self.penalty.len() <= ref_len {
+            self.penalty.resize(ref_len + 1, f64::NAN);
+        }
+        let slot = &mut self.penalty[ref_len];
+        if slot.is_nan() {
+            *slot = brevity_penalty(ref_len, hyp_len);
+        }
+        *slot
     }
 }
 

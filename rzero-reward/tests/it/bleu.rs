@@ -2,6 +2,7 @@
 
 use proptest::prelude::*;
 use rzero_reward::bleu::{NgramIndex, sentence_bleu};
+use rzero_reward::repetition::bleu_distance_matrix;
 use serde::Deserialize;
 
 const TOLERANCE: f64 = 1e-9;
@@ -60,6 +61,25 @@ fn shared_index_gives_the_same_scores_as_single_pairs() {
             "pair {k}: {shared} vs {}",
             pair.bleu
         );
+    }
+}
+
+#[test]
+fn distance_matrix_rows_equal_pairwise_bleu_bit_for_bit() {
+    // The matrix goes through the inverted index and memoized formula; the
+    // pairwise path does neither.
+    let pairs = fixture().pairs;
+    let sentences: Vec<&str> = pairs
+        .iter()
+        .flat_map(|p| [p.reference.as_str(), p.hypothesis.as_str()])
+        .collect();
+    let index = NgramIndex::new(&sentences);
+    let matrix = bleu_distance_matrix(&sentences);
+    for i in 0..sentences.len() {
+        for j in i + 1..sentences.len() {
+            let expected = 1.0 - index.bleu(j, i);
+            assert_eq!(matrix.get(i, j).to_bits(), expected.to_bits(), "({i}, {j})");
+        }
     }
 }
 
