@@ -5,8 +5,9 @@
 use criterion::{criterion_group, criterion_main};
 
 mod reward_rep;
+mod tokenize;
 
 fn placeholder(_c: &mut criterion::Criterion) {}
 
-criterion_group!(benches, placeholder, reward_rep::reward_rep);
+criterion_group!(benches, placeholder, reward_rep::reward_rep, tokenize::tokenize);
 criterion_main!(benches);

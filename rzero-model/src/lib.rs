@@ -5,6 +5,7 @@
 //! token log-probs.
 #![warn(missing_docs)]
 
+pub mod bpe;
 pub mod chat;
 pub mod error;
 pub mod generation_config;

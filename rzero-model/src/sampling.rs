@@ -113,87 +113,99 @@ impl Sampling {
         if self.is_greedy() {
             return argmax(logits).map(|t| vec![(t, 1.0)]).unwrap_or_default();
         }
-        self.filtered(logits, true)
+        let mut kept = Vec::new();
+        let total = self.weights(logits, true, &mut kept);
+        kept.iter_mut().for_each(|(_, w)| *w /= total);
+        kept
     }
 
-    /// [`Sampling::candidates`] for a non-greedy rule; `sorted == false`
-    /// skips the final sort where no filter needs it (the order only decides
-    /// which token a uniform draw maps to, not the distribution).
+    /// Fills `kept` with the tokens a non-greedy rule may draw and their
+    /// weights `exp(l / T - max)`; returns the weights' sum. `sorted ==
+    /// false` skips ordering where no filter needs it (the order only
+    /// decides which token a uniform draw maps to, not the distribution).
     ///
-    /// Cost is O(V) plus O(m log m) for the m tokens that must be ordered:
-    /// top-k partitions with `select_nth`, top-p orders a growing head of
-    /// the distribution until it holds mass `p` (vLLM sorts all V).
-    fn filtered(&self, logits: &[f32], sorted: bool) -> Vec<(u32, f64)> {
+    /// Cost is O(V) expected, with one `exp` per token surviving top-k:
+    /// top-k partitions with `select_nth`, top-p finds the nucleus by
+    /// repeated halving (vLLM sorts all V, O(V log V)).
+    fn weights(&self, logits: &[f32], sorted: bool, kept: &mut Vec<(u32, f64)>) -> f64 {
         let (top_k, top_p, temperature) = self.parts();
         let inv_t = 1.0 / f64::from(temperature);
-        // (id, scaled logit); NaN and -inf can never be drawn.
-        let mut kept: Vec<(u32, f64)> = (0u32..)
-            .zip(logits)
-            .filter(|(_, l)| !l.is_nan() && **l != f32::NEG_INFINITY)
-            .map(|(i, &l)| (i, f64::from(l.min(f32::MAX)) * inv_t))
-            .collect();
+        kept.clear();
+        // NaN and -inf can never be drawn; +inf counts as the largest f32.
+        kept.extend(
+            (0u32..)
+                .zip(logits)
+                .filter(|(_, l)| !l.is_nan() && **l != f32::NEG_INFINITY)
+                .map(|(i, &l)| (i, f64::from(l.min(f32::MAX)) * inv_t)),
+        );
         if let Some(k) = top_k.filter(|&k| k < kept.len()) {
-            kept.select_nth_unstable_by(k - 1, by_score_desc);
+            kept.select_nth_unstable_by(k - 1, by_weight_desc);
             let threshold = kept[k - 1].1;
             kept.retain(|&(_, s)| s >= threshold);
         }
         let max = kept.iter().fold(f64::NEG_INFINITY, |m, &(_, s)| m.max(s));
-        match top_p {
-            Some(p) => keep_nucleus(&mut kept, max, f64::from(p)),
-            None if sorted => kept.sort_unstable_by(by_score_desc),
-            None => {}
+        kept.iter_mut().for_each(|(_, s)| *s = (*s - max).exp());
+        if let Some(p) = top_p {
+            let total: f64 = kept.iter().map(|&(_, w)| w).sum();
+            let len = nucleus_len(kept, f64::from(p) * total);
+            kept.truncate(len);
         }
-        let total: f64 = kept.iter().map(|&(_, s)| (s - max).exp()).sum();
-        kept.iter_mut()
-            .for_each(|(_, s)| *s = (*s - max).exp() / total);
-        kept
+        if sorted {
+            kept.sort_unstable_by(by_weight_desc);
+        }
+        kept.iter().map(|&(_, w)| w).sum()
     }
 }
 
-/// Descending score, then ascending id: a total order, so results never
-/// depend on the sort algorithm.
-fn by_score_desc(a: &(u32, f64), b: &(u32, f64)) -> std::cmp::Ordering {
+/// Descending weight (or scaled logit), then ascending id: a total order,
+/// so results never depend on the selection algorithm.
+fn by_weight_desc(a: &(u32, f64), b: &(u32, f64)) -> std::cmp::Ordering {
     b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
 }
 
-/// Truncates `kept` (scaled logits, any order) to its nucleus, sorted: the
-/// most likely tokens while the mass ranked above each is `< p`.
-fn keep_nucleus(kept: &mut Vec<(u32, f64)>, max: f64, p: f64) {
-    let total: f64 = kept.iter().map(|&(_, s)| (s - max).exp()).sum();
-    let target = p * total;
-    let mut head = kept.len().min(64);
-    loop {
-        if head < kept.len() {
-            kept.select_nth_unstable_by(head - 1, by_score_desc);
+/// Length of the nucleus: in [`by_weight_desc`] order, the shortest
+/// non-empty prefix whose weight reaches `target`. Reorders `kept` so that
+/// the nucleus is `kept[..len]` (in no particular order).
+///
+/// Halving search: `select_nth` splits the undecided range at its middle;
+/// if the upper half's mass completes `target`, the cut lies in it,
+/// otherwise that half is wholly kept. O(V) expected.
+fn nucleus_len(kept: &mut [(u32, f64)], target: f64) -> usize {
+    // kept[..lo] is in the nucleus and outranks kept[lo..hi]; the cut is in lo..=hi.
+    let (mut lo, mut hi, mut above) = (0, kept.len(), 0.0);
+    while hi - lo > 32 {
+        let mid = lo + (hi - lo) / 2;
+        kept[lo..hi].select_nth_unstable_by(mid - lo, by_weight_desc);
+        let upper: f64 = kept[lo..mid].iter().map(|&(_, w)| w).sum();
+        if above + upper >= target {
+            hi = mid;
+        } else {
+            above += upper;
+            lo = mid;
         }
-        kept[..head].sort_unstable_by(by_score_desc);
-        let mut above = 0.0;
-        for i in 0..head {
-            if i > 0 && above >= target {
-                kept.truncate(i);
-                return;
-            }
-            above += (kept[i].1 - max).exp();
-        }
-        if head == kept.len() {
-            return;
-        }
-        head = (head * 4).min(kept.len());
     }
+    kept[lo..hi].sort_unstable_by(by_weight_desc);
+    for (i, &(_, w)) in (lo..).zip(&kept[lo..hi]) {
+        if i > 0 && above >= target {
+            return i;
+        }
+        above += w;
+    }
+    hi
 }
 
-/// Index of the largest finite logit, lowest index on ties.
+/// Index of the largest logit, lowest index on ties; `None` when every
+/// logit is `-inf` or NaN (NaN never compares greater).
 pub fn argmax(logits: &[f32]) -> Option<u32> {
-    let mut best: Option<(u32, f32)> = None;
+    let mut best = None;
+    let mut best_logit = f32::NEG_INFINITY;
     for (i, &l) in (0u32..).zip(logits) {
-        if l.is_nan() || l == f32::NEG_INFINITY && best.is_none() {
-            continue;
-        }
-        if best.is_none_or(|(_, b)| l > b) {
-            best = Some((i, l));
+        if l > best_logit {
+            best_logit = l;
+            best = Some(i);
         }
     }
-    best.map(|(i, _)| i)
+    best
 }
 
 /// A [`Sampling`] rule with the RNG it owns.
@@ -201,6 +213,8 @@ pub fn argmax(logits: &[f32]) -> Option<u32> {
 pub struct Sampler {
     sampling: Sampling,
     rng: ChaCha8Rng,
+    /// Reused between calls to avoid one allocation per token.
+    buffer: Vec<(u32, f64)>,
 }
 
 impl Sampler {
@@ -209,6 +223,7 @@ impl Sampler {
         Self {
             sampling,
             rng: ChaCha8Rng::seed_from_u64(seed),
+            buffer: Vec::new(),
         }
     }
 
@@ -226,16 +241,22 @@ impl Sampler {
             return argmax(logits).unwrap_or(0);
         }
         let u: f64 = self.rng.random();
-        let candidates = self.sampling.filtered(logits, false);
+        let total = self.sampling.weights(logits, false, &mut self.buffer);
+        let target = u * total;
         let mut cumulative = 0.0;
-        for &(id, q) in &candidates {
-            cumulative += q;
-            if u < cumulative {
+        for &(id, w) in &self.buffer {
+            cumulative += w;
+            if target < cumulative {
                 return id;
             }
         }
-        // Rounding left `cumulative` just below `u`: take the last kept token.
-        candidates.last().map_or(0, |&(id, _)| id)
+        // Rounding left `cumulative` at or below `target`: take the last
+        // token that has weight.
+        self.buffer
+            .iter()
+            .rev()
+            .find(|&&(_, w)| w > 0.0)
+            .map_or(0, |&(id, _)| id)
     }
 }
 

@@ -1,4 +1,5 @@
 //! rzero-model integration tests, one binary.
 
+mod bpe;
 mod sampling;
 mod tokenizer;
