@@ -209,6 +209,16 @@ pub fn argmax(logits: &[f32]) -> Option<u32> {
 }
 
 /// A [`Sampling`] rule with the RNG it owns.
+///
+/// ```
+/// use rzero_model::sampling::{Sampler, Sampling, sample_seed};
+///
+/// let rule = Sampling::from_vllm(0.6, 0.95, 20)?;
+/// let mut sampler = Sampler::new(rule, sample_seed(42, 0, 3, 1));
+/// let token = sampler.sample(&[0.1, 2.5, -1.0, 2.4]);
+/// assert!(token == 1 || token == 3);
+/// # Ok::<(), rzero_model::ModelError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Sampler {
     sampling: Sampling,

@@ -24,6 +24,20 @@ use crate::generation_config::{GenerationConfig, ids_from_json};
 const SPECIAL_TOKEN_NAMES: [&str; 4] = ["bos_token", "eos_token", "pad_token", "unk_token"];
 
 /// A tokenizer with its chat template and special token ids.
+///
+/// ```
+/// use rzero_model::chat::ChatMessage;
+/// use rzero_model::tokenizer::Tokenizer;
+///
+/// let tok = Tokenizer::from_dir("tests/fixtures/chat_template/qwen3".as_ref())?;
+/// let messages = [ChatMessage::system("Be brief."), ChatMessage::user("What is 2 + 3?")];
+/// let prompt = tok.apply_chat_template(&messages, true)?;
+/// assert!(prompt.ends_with("<|im_start|>assistant\n"));
+/// let ids = tok.encode(&prompt)?;
+/// assert_eq!(tok.decode(&ids, false)?, prompt);
+/// assert_eq!(tok.eos_token_ids()[0], tok.token_to_id("<|im_end|>").unwrap());
+/// # Ok::<(), rzero_model::ModelError>(())
+/// ```
 #[derive(Debug)]
 pub struct Tokenizer {
     inner: tokenizers::Tokenizer,
