@@ -1,0 +1,218 @@
+//! AdamW with every hyperparameter explicit and its state keyed by parameter path.
+//!
+//! burn's `AdamW` computes the same update, but its defaults differ from
+//! PyTorch (eps 1e-5, weight decay 1e-4) and its state is keyed by
+//! `ParamId`, which a model reloaded from safetensors does not keep. Keying
+//! by module path (`layers.0.mlp.up_proj.weight`) makes a saved state
+//! resume on a reloaded model.
+
+use std::collections::BTreeMap;
+
+use burn::module::{Module, ModuleMapper, Param};
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::GrpoError;
+
+/// AdamW hyperparameters (no hidden defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AdamWConfig {
+    /// Base learning rate (the schedule multiplies it).
+    pub lr: f64,
+    /// First-moment decay β1.
+    pub beta1: f64,
+    /// Second-moment decay β2.
+    pub beta2: f64,
+    /// Denominator term ε.
+    pub eps: f64,
+    /// Decoupled weight decay λ.
+    pub weight_decay: f64,
+}
+
+impl AdamWConfig {
+    /// R-Zero's values: lr 1e-6, betas (0.9, 0.999), eps 1e-8, weight decay 0.01.
+    pub fn r_zero() -> Self {
+        Self {
+            lr: 1e-6,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.01,
+        }
+    }
+}
+
+/// Moments of one parameter, flattened to `[numel]`.
+#[derive(Debug, Clone)]
+pub(crate) struct Moments {
+    pub(crate) step: u64,
+    pub(crate) exp_avg: Tensor<1>,
+    pub(crate) exp_avg_sq: Tensor<1>,
+}
+
+/// AdamW exactly as `torch.optim.AdamW` (single-tensor path):
+///
+/// ```text
+/// θ ← θ·(1 − lr·λ)
+/// m ← β1·m + (1 − β1)·g          v ← β2·v + (1 − β2)·g²
+/// θ ← θ − (lr / (1 − β1^k)) · m / (sqrt(v) / sqrt(1 − β2^k) + ε)
+/// ```
+///
+/// with `k` the parameter's own step count. Bias corrections are computed
+/// in `f64` as Python does.
+#[derive(Debug, Clone)]
+pub struct AdamW {
+    config: AdamWConfig,
+    pub(crate) moments: BTreeMap<String, Moments>,
+}
+
+impl AdamW {
+    /// A fresh optimizer with no state.
+    pub fn new(config: AdamWConfig) -> Self {
+        Self {
+            config,
+            moments: BTreeMap::new(),
+        }
+    }
+
+    /// The hyperparameters.
+    pub fn config(&self) -> &AdamWConfig {
+        &self.config
+    }
+
+    /// Number of parameters with state.
+    pub fn len(&self) -> usize {
+        self.moments.len()
+    }
+
+    /// Whether no step has been taken.
+    pub fn is_empty(&self) -> bool {
+        self.moments.is_empty()
+    }
+
+    pub(crate) fn from_parts(config: AdamWConfig, moments: BTreeMap<String, Moments>) -> Self {
+        Self { config, moments }
+    }
+
+    /// Update every parameter of `module` that has a gradient in `grads`.
+    ///
+    /// `lr` is this step's learning rate (schedule applied); each gradient is
+    /// first multiplied by `grad_scale` (the global clip coefficient, 1 for none).
+    pub fn step<M: Module>(
+        &mut self,
+        module: M,
+        mut grads: GradientsParams,
+        lr: f64,
+        grad_scale: f32,
+    ) -> Result<M, GrpoError> {
+        let mut mapper = AdamWMapper {
+            config: self.config,
+            lr,
+            grad_scale,
+            grads: &mut grads,
+            moments: &mut self.moments,
+            path: Vec::new(),
+            error: None,
+        };
+        let module = module.map(&mut mapper);
+        match mapper.error {
+            Some(error) => Err(error),
+            None => Ok(module),
+        }
+    }
+}
+
+struct AdamWMapper<'a> {
+    config: AdamWConfig,
+    lr: f64,
+    grad_scale: f32,
+    grads: &'a mut GradientsParams,
+    moments: &'a mut BTreeMap<String, Moments>,
+    path: Vec<String>,
+    error: Option<GrpoError>,
+}
+
+impl AdamWMapper<'_> {
+    /// One AdamW update on plain (non-autodiff) tensors.
+    fn update(&mut self, key: String, param: Tensor<1>, grad: Tensor<1>) -> Tensor<1> {
+        let c = self.config;
+        let [n] = param.dims();
+        let grad = if self.grad_scale == 1.0 {
+            grad
+        } else {
+            grad * self.grad_scale
+        };
+        let state = match self.moments.remove(&key) {
+            Some(s) if s.exp_avg.dims() == [n] => s,
+            Some(_) => {
+                self.error = Some(GrpoError::StateMismatch {
+                    path: "<in memory>".into(),
+                    name: key,
+                    reason: format!("optimizer state does not have {n} elements"),
+                });
+                return param;
+            }
+            None => Moments {
+                step: 0,
+                exp_avg: Tensor::zeros([n], &param.device()),
+                exp_avg_sq: Tensor::zeros([n], &param.device()),
+            },
+        };
+        let step = state.step + 1;
+        let decayed = if c.weight_decay == 0.0 {
+            param
+        } else {
+            param * (1.0 - self.lr * c.weight_decay)
+        };
+        let exp_avg = state.exp_avg * c.beta1 + grad.clone() * (1.0 - c.beta1);
+        let exp_avg_sq = state.exp_avg_sq * c.beta2 + grad.square() * (1.0 - c.beta2);
+        let bias1 = 1.0 - c.beta1.powi(step as i32);
+        let bias2_sqrt = (1.0 - c.beta2.powi(step as i32)).sqrt();
+        let denom = exp_avg_sq.clone().sqrt() / bias2_sqrt + c.eps;
+        let updated = decayed - exp_avg.clone() / denom * (self.lr / bias1);
+        self.moments.insert(
+            key,
+            Moments {
+                step,
+                exp_avg,
+                exp_avg_sq,
+            },
+        );
+        updated
+    }
+}
+
+impl ModuleMapper for AdamWMapper<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (id, tensor, mapper) = param.consume();
+        let Some(grad) = self.grads.remove::<D>(id) else {
+            return Param::from_mapped_value(id, tensor, mapper);
+        };
+        let dims = tensor.dims();
+        let numel = dims.iter().product::<usize>();
+        let require_grad = tensor.is_require_grad();
+        let strategy = tensor.gradient_checkpointing_strategy();
+        let device = grad.device();
+        let plain = tensor.inner().to_device(&device).reshape([numel]);
+        let grad = grad.reshape([numel]);
+        let key = self.path.join(".");
+        let updated = self.update(key, plain, grad).reshape(dims);
+        let mut value = match strategy {
+            Some(s) => Tensor::from_inner(updated).with_gradient_checkpointing_strategy(s),
+            None => updated,
+        };
+        if require_grad {
+            value = value.require_grad();
+        }
+        Param::from_mapped_value(id, value, mapper)
+    }
+}
