@@ -25,11 +25,14 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     // One variant per subcommand; each lives in `cmd/<name>.rs`.
+    /// Mark `{"gold", "pred"}` JSONL lines with `"equivalent": bool`.
+    CheckAnswers(cmd::check_answers::CheckAnswersArgs),
 }
 
 fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         // One arm per subcommand.
+        Command::CheckAnswers(args) => cmd::check_answers::run(&args),
     }
 }
 

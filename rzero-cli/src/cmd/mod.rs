@@ -1,1 +1,3 @@
 //! One module per subcommand: argument struct + `run`.
+
+pub mod check_answers;

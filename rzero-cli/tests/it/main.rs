@@ -1,3 +1,4 @@
 //! Integration tests of the `rzero` binary and of the workspace as a whole.
 
 mod architecture;
+mod check_answers;
