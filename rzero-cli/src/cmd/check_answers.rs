@@ -33,7 +33,8 @@ pub enum OnBadLine {
 
 /// Runs the subcommand; reports counts on stderr.
 pub fn run(args: &CheckAnswersArgs) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
+    let text = std::fs::read_to_string(&args.input)
+        .with_context(|| format!("reading {}", args.input.display()))?;
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     let (mut checked, mut equal, mut skipped) = (0usize, 0usize, 0usize);
     for (index, line) in text.lines().enumerate() {
@@ -58,10 +59,17 @@ pub fn run(args: &CheckAnswersArgs) -> anyhow::Result<()> {
         }
     }
     match &args.output {
-        Some(path) => rzero_data::atomic_write_bytes(path, out.as_bytes()).with_context(|| format!("writing {}", path.display()))?,
-        None => std::io::stdout().lock().write_all(out.as_bytes()).context("writing stdout")?,
+        Some(path) => rzero_data::atomic_write_bytes(path, out.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => std::io::stdout()
+            .lock()
+            .write_all(out.as_bytes())
+            .context("writing stdout")?,
     }
-    eprintln!("checked {checked} lines: {equal} equivalent, {} not; {skipped} malformed lines skipped", checked - equal);
+    eprintln!(
+        "checked {checked} lines: {equal} equivalent, {} not; {skipped} malformed lines skipped",
+        checked - equal
+    );
     Ok(())
 }
 
@@ -69,7 +77,9 @@ pub fn run(args: &CheckAnswersArgs) -> anyhow::Result<()> {
 /// other fields; an error says what is wrong with the line.
 fn mark_line(line: &str) -> Result<(String, bool), String> {
     let value: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
-    let Value::Object(mut fields) = value else { return Err("not a JSON object".into()) };
+    let Value::Object(mut fields) = value else {
+        return Err("not a JSON object".into());
+    };
     let field = |name: &str| match fields.get(name) {
         Some(Value::String(s)) => Ok(s.clone()),
         Some(Value::Number(n)) => Ok(n.to_string()),
@@ -82,7 +92,10 @@ fn mark_line(line: &str) -> Result<(String, bool), String> {
         && let Some(body) = trimmed.strip_suffix('}')
     {
         let separator = if fields.is_empty() { "" } else { "," };
-        return Ok((format!("{}{separator}\"equivalent\":{is_equal}}}", body.trim_end()), is_equal));
+        return Ok((
+            format!("{}{separator}\"equivalent\":{is_equal}}}", body.trim_end()),
+            is_equal,
+        ));
     }
     fields.insert("equivalent".into(), Value::Bool(is_equal));
     Ok((Value::Object(fields).to_string(), is_equal))
@@ -94,14 +107,19 @@ mod tests {
 
     #[test]
     fn appends_the_verdict_and_keeps_other_fields() {
-        let (line, equal) = mark_line(r#"{"id": 7, "gold": "\\frac12", "pred": "0.5"}"#).expect("valid");
+        let (line, equal) =
+            mark_line(r#"{"id": 7, "gold": "\\frac12", "pred": "0.5"}"#).expect("valid");
         assert!(equal);
-        assert_eq!(line, r#"{"id": 7, "gold": "\\frac12", "pred": "0.5","equivalent":true}"#);
+        assert_eq!(
+            line,
+            r#"{"id": 7, "gold": "\\frac12", "pred": "0.5","equivalent":true}"#
+        );
     }
 
     #[test]
     fn replaces_an_existing_verdict_and_accepts_numbers() {
-        let (line, equal) = mark_line(r#"{"gold": 3, "pred": "4", "equivalent": true}"#).expect("valid");
+        let (line, equal) =
+            mark_line(r#"{"gold": 3, "pred": "4", "equivalent": true}"#).expect("valid");
         assert!(!equal);
         assert!(line.contains(r#""equivalent":false"#), "{line}");
     }
@@ -109,7 +127,10 @@ mod tests {
     #[test]
     fn reports_what_is_wrong() {
         assert_eq!(mark_line("[1]").unwrap_err(), "not a JSON object");
-        assert_eq!(mark_line(r#"{"gold": "1"}"#).unwrap_err(), "missing field `pred`");
+        assert_eq!(
+            mark_line(r#"{"gold": "1"}"#).unwrap_err(),
+            "missing field `pred`"
+        );
         assert!(mark_line("{nope").unwrap_err().starts_with("not JSON"));
     }
 }

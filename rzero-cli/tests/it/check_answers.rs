@@ -23,13 +23,35 @@ fn marks_lines_and_skips_a_malformed_one_with_its_number() {
     let input = dir.path().join("cases.jsonl");
     let output = dir.path().join("out.jsonl");
     std::fs::write(&input, INPUT).expect("write input");
-    let run = rzero().arg("check-answers").arg("--input").arg(&input).arg("--output").arg(&output).output().expect("run rzero");
+    let run = rzero()
+        .arg("check-answers")
+        .arg("--input")
+        .arg(&input)
+        .arg("--output")
+        .arg(&output)
+        .output()
+        .expect("run rzero");
     assert!(run.status.success(), "{run:?}");
     let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(stderr.contains("cases.jsonl:3"), "the bad line is named: {stderr}");
+    assert!(
+        stderr.contains("cases.jsonl:3"),
+        "the bad line is named: {stderr}"
+    );
     assert!(stderr.contains("1 malformed lines skipped"), "{stderr}");
-    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&output).expect("output").lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
-    let verdicts: Vec<(i64, bool)> = rows.iter().map(|r| (r["id"].as_i64().unwrap_or(-1), r["equivalent"].as_bool().unwrap_or(false))).collect();
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&output)
+        .expect("output")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let verdicts: Vec<(i64, bool)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_i64().unwrap_or(-1),
+                r["equivalent"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect();
     assert_eq!(verdicts, [(1, true), (2, false), (4, true)]);
 }
 
@@ -39,7 +61,13 @@ fn fail_mode_stops_at_the_bad_line_and_writes_nothing() {
     let input = dir.path().join("cases.jsonl");
     let output = dir.path().join("out.jsonl");
     std::fs::write(&input, INPUT).expect("write input");
-    let run = rzero().args(["check-answers", "--on-bad-line", "fail", "--input"]).arg(&input).arg("--output").arg(&output).output().expect("run rzero");
+    let run = rzero()
+        .args(["check-answers", "--on-bad-line", "fail", "--input"])
+        .arg(&input)
+        .arg("--output")
+        .arg(&output)
+        .output()
+        .expect("run rzero");
     assert_eq!(run.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&run.stderr).contains("cases.jsonl:3: not JSON"));
     assert!(!output.exists(), "no partial output");
@@ -50,7 +78,15 @@ fn writes_to_stdout_without_output_flag() {
     let dir = tempfile::tempdir().expect("temp dir");
     let input = dir.path().join("one.jsonl");
     std::fs::write(&input, "{\"gold\": \"2\", \"pred\": \"\\\\sqrt{4}\"}\n").expect("write input");
-    let run = rzero().arg("check-answers").arg("--input").arg(&input).output().expect("run rzero");
+    let run = rzero()
+        .arg("check-answers")
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .expect("run rzero");
     assert!(run.status.success());
-    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), r#"{"gold": "2", "pred": "\\sqrt{4}","equivalent":true}"#);
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout).trim(),
+        r#"{"gold": "2", "pred": "\\sqrt{4}","equivalent":true}"#
+    );
 }
