@@ -241,6 +241,13 @@ mod tests {
     }
 
     #[test]
+    fn tojson_indent_matches_python() {
+        // json.dumps({"a": [1, 2]}, indent=2)
+        let out = render("{{ {'a': [1, 2]} | tojson(indent=2) }}", &[]).unwrap();
+        assert_eq!(out, "{\n  \"a\": [\n    1,\n    2\n  ]\n}");
+    }
+
+    #[test]
     fn special_tokens_and_pycompat_methods_are_available() {
         let src =
             "{% for m in messages %}{{ m.content.strip().upper() }}{% endfor %}{{ eos_token }}";

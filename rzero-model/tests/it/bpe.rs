@@ -38,9 +38,15 @@ fn trained(vocab_size: usize) -> tokenizers::Tokenizer {
     train_bpe(lines.iter().map(String::as_str), config).unwrap()
 }
 
+/// The vocab-512 tokenizer most tests share, trained once per test binary.
+fn shared() -> &'static tokenizers::Tokenizer {
+    static TOKENIZER: std::sync::OnceLock<tokenizers::Tokenizer> = std::sync::OnceLock::new();
+    TOKENIZER.get_or_init(|| trained(512))
+}
+
 #[test]
 fn round_trip_is_exact_on_held_out_lines() {
-    let tok = trained(512);
+    let tok = shared();
     let held_out = corpus(99, 300);
     for line in held_out
         .iter()
@@ -54,7 +60,7 @@ fn round_trip_is_exact_on_held_out_lines() {
 
 #[test]
 fn digits_are_single_tokens() {
-    let tok = trained(512);
+    let tok = shared();
     for line in corpus(7, 100) {
         let ids = tok.encode(line.as_str(), false).unwrap().get_ids().to_vec();
         for id in ids {
@@ -72,7 +78,7 @@ fn digits_are_single_tokens() {
 
 #[test]
 fn special_tokens_are_atomic_with_fixed_ids() {
-    let tok = trained(512);
+    let tok = shared();
     for (id, (text, _)) in SPECIAL_TOKENS.iter().enumerate() {
         assert_eq!(tok.token_to_id(text), Some(id as u32), "{text}");
         let ids = tok
@@ -110,10 +116,10 @@ fn too_small_vocab_is_rejected() {
 
 #[test]
 fn saved_dir_reloads_with_eos_pad_and_chat_template() {
-    let tok = trained(512);
+    let tok = shared();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("model");
-    write_tokenizer_dir(&tok, &out).unwrap();
+    write_tokenizer_dir(tok, &out).unwrap();
     let loaded = Tokenizer::from_dir(&out).unwrap();
     let (eot, im_end) = (
         tok.token_to_id(ENDOFTEXT).unwrap(),
