@@ -72,56 +72,15 @@ impl Tokenizer {
             .iter()
             .filter_map(|&name| token_text(config.get(name)).map(|text| (name.to_owned(), text)))
             .collect();
-        let special_id = |name: &str| -> Result<Option<u32>> {
-            let Some((_, text)) = special.iter().find(|(n, _)| n == name) else {
-                return Ok(None);
-            };
-            inner
-                .token_to_id(text)
-                .map(Some)
-                .ok_or_else(|| ModelError::UnknownToken {
-                    path: config_path.clone(),
-                    field: name.to_owned(),
-                    token: text.clone(),
-                })
-        };
-
-        let gen_path = dir.join("generation_config.json");
-        let generation = if gen_path.is_file() {
-            GenerationConfig::from_file(&gen_path)?
-        } else {
-            GenerationConfig::default()
-        };
-        let model_config = read_optional_json(&dir.join("config.json"))?.unwrap_or(Value::Null);
-        let model_ids = |key: &str| ids_from_json(model_config.get(key));
-
-        let mut eos_token_ids = generation.eos_token_id.clone();
-        if eos_token_ids.is_empty() {
-            eos_token_ids = special_id("eos_token")?
-                .map(|id| vec![id])
-                .unwrap_or_else(|| model_ids("eos_token_id"));
-        }
-        let pad = match generation.pad_token_id {
-            Some(id) => Some(id),
-            None => special_id("pad_token")?.or_else(|| model_ids("pad_token_id").first().copied()),
-        };
-        let pad_token_id = pad.or_else(|| eos_token_ids.first().copied()).unwrap_or(0);
-        let bos_token_id = match generation.bos_token_id {
-            Some(id) => Some(id),
-            None => special_id("bos_token")?.or_else(|| model_ids("bos_token_id").first().copied()),
-        };
-        if eos_token_ids.is_empty() {
-            tracing::warn!(dir = %dir.display(), "no EOS token id in any config file");
-        }
-
+        let ids = SpecialIds::resolve(dir, &inner, &config_path, &special)?;
         let template = load_template(dir, &config_path, &config, special)?;
         Ok(Self {
             inner,
             path,
             template,
-            eos_token_ids,
-            pad_token_id,
-            bos_token_id,
+            eos_token_ids: ids.eos,
+            pad_token_id: ids.pad,
+            bos_token_id: ids.bos,
         })
     }
 
@@ -227,6 +186,70 @@ impl Tokenizer {
     /// The underlying `tokenizers` tokenizer.
     pub fn inner(&self) -> &tokenizers::Tokenizer {
         &self.inner
+    }
+}
+
+/// EOS, pad and BOS ids, resolved in the order the module doc gives.
+struct SpecialIds {
+    eos: Vec<u32>,
+    pad: u32,
+    bos: Option<u32>,
+}
+
+impl SpecialIds {
+    fn resolve(
+        dir: &Path,
+        inner: &tokenizers::Tokenizer,
+        config_path: &Path,
+        special: &[(String, String)],
+    ) -> Result<Self> {
+        let special_id = |name: &str| -> Result<Option<u32>> {
+            let Some((_, text)) = special.iter().find(|(n, _)| n == name) else {
+                return Ok(None);
+            };
+            inner
+                .token_to_id(text)
+                .map(Some)
+                .ok_or_else(|| ModelError::UnknownToken {
+                    path: config_path.to_path_buf(),
+                    field: name.to_owned(),
+                    token: text.clone(),
+                })
+        };
+
+        let gen_path = dir.join("generation_config.json");
+        let generation = if gen_path.is_file() {
+            GenerationConfig::from_file(&gen_path)?
+        } else {
+            GenerationConfig::default()
+        };
+        let model_config = read_optional_json(&dir.join("config.json"))?.unwrap_or(Value::Null);
+        let model_ids = |key: &str| ids_from_json(model_config.get(key));
+
+        let mut eos_token_ids = generation.eos_token_id.clone();
+        if eos_token_ids.is_empty() {
+            eos_token_ids = special_id("eos_token")?
+                .map(|id| vec![id])
+                .unwrap_or_else(|| model_ids("eos_token_id"));
+        }
+        let pad = match generation.pad_token_id {
+            Some(id) => Some(id),
+            None => special_id("pad_token")?.or_else(|| model_ids("pad_token_id").first().copied()),
+        };
+        let pad_token_id = pad.or_else(|| eos_token_ids.first().copied()).unwrap_or(0);
+        let bos_token_id = match generation.bos_token_id {
+            Some(id) => Some(id),
+            None => special_id("bos_token")?.or_else(|| model_ids("bos_token_id").first().copied()),
+        };
+        if eos_token_ids.is_empty() {
+            tracing::warn!(dir = %dir.display(), "no EOS token id in any config file");
+        }
+
+        Ok(Self {
+            eos: eos_token_ids,
+            pad: pad_token_id,
+            bos: bos_token_id,
+        })
     }
 }
 
