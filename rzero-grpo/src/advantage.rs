@@ -57,7 +57,7 @@ pub fn group_advantages(
     config: &AdvantageConfig,
 ) -> Result<Tensor<1>, GrpoError> {
     let [n] = rewards.dims();
-    if group_size == 0 || n % group_size != 0 {
+    if group_size == 0 || !n.is_multiple_of(group_size) {
         return Err(GrpoError::Groups {
             rows: n,
             group_size,
@@ -109,7 +109,7 @@ impl RewardStats {
     /// Statistics of `rewards` laid out group by group.
     pub fn new(rewards: &[f32], group_size: usize) -> Result<Self, GrpoError> {
         let n = rewards.len();
-        if group_size == 0 || n % group_size != 0 {
+        if group_size == 0 || !n.is_multiple_of(group_size) {
             return Err(GrpoError::Groups {
                 rows: n,
                 group_size,

@@ -35,14 +35,14 @@ impl ClipConfig {
                 reason: "must lie in [0, 1)",
             });
         }
-        if !(self.eps_high >= 0.0) {
+        if self.eps_high.is_nan() || self.eps_high < 0.0 {
             return Err(GrpoError::Config {
                 field: "clip.eps_high",
                 reason: "must be ≥ 0",
             });
         }
         if let Some(c) = self.dual
-            && !(c > 1.0)
+            && (c.is_nan() || c <= 1.0)
         {
             return Err(GrpoError::Config {
                 field: "clip.dual",

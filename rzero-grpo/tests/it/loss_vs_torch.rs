@@ -202,5 +202,5 @@ fn every_aggregation_and_estimator_is_covered() {
             .any(|c| c.config.dual.is_some() && c.clip_dual > 0.0)
     );
     assert!(cases.iter().any(|c| c.config.dual.is_none()));
-    assert!(cases.iter().any(|c| c.mask.iter().any(|&m| m == 0.0)));
+    assert!(cases.iter().any(|c| c.mask.contains(&0.0)));
 }
