@@ -1,15 +1,61 @@
-//! Qwen3 decoder in burn (work in progress: see the workspace issues).
+//! Qwen3 decoder in burn that matches Hugging Face transformers.
 //!
-//! Will hold: the Hugging Face `config.json` type, safetensors load/save,
-//! the tokenizer with its chat template, KV-cache batched sampling and
-//! token log-probs.
+//! - [`Qwen3Config`] (a burn `Config`, presets [`Qwen3Config::s`] and
+//!   [`Qwen3Config::m`]) and [`HfQwen3Config`] (`config.json`, transformers
+//!   4.x and 5.x layouts; unsupported features rejected by field name).
+//! - [`Qwen3`]: the module, fields named after HF tensors; `forward(tokens,
+//!   positions, cache)` returns logits for every position; the [`KvCache`]
+//!   lives outside the module.
+//! - [`load_pretrained`] / [`save_pretrained`]: strict safetensors I/O
+//!   (single file or sharded, F32/BF16/F16 in, F32 out, atomic writes).
+//! - [`completion_logprobs`] over a [`CompletionBatch`]: per-token log-probs
+//!   of given completions, masked, differentiable on an autodiff device.
+//! - [`generate`]: batched KV-cache decoding with `n` samples per prompt, a
+//!   [`sampling::Sampling`] rule, EOS / stop strings / length stops.
+//! - [`tokenizer::Tokenizer`] with the chat template, [`DeviceSpec`] for
+//!   `cpu | wgpu[:N] | cuda[:N]`.
+//!
+//! ```
+//! use burn::prelude::*;
+//! use rzero_model::{CompletionBatch, GenerateOptions, Qwen3Config, completion_logprobs, generate};
+//!
+//! let device = Device::flex();
+//! let config = Qwen3Config::new(64, 32, 64, 2, 4, 2, 8, 128);
+//! let model = config.init(&device);
+//! let options = GenerateOptions { max_new_tokens: 4, ..GenerateOptions::default() };
+//! let out = generate(&model, &[vec![1, 2, 3], vec![5]], &options, None)?;
+//! assert_eq!(out[0].token_ids.len(), 4);
+//!
+//! // Training-time log-probs of the same tokens agree with generation's.
+//! let completions: Vec<Vec<u32>> = out.iter().map(|c| c.token_ids.clone()).collect();
+//! let batch = CompletionBatch::new(&model, &[vec![1, 2, 3], vec![5]], &completions, &device)?;
+//! let logprobs = completion_logprobs(&model, &batch); // [2, 4]
+//! let first: f32 = logprobs.slice(s![0..1, 0..1]).into_scalar();
+//! assert!((first - out[0].logprobs[0]).abs() < 1e-4);
+//! # Ok::<(), rzero_model::ModelError>(())
+//! ```
 #![warn(missing_docs)]
 
+mod atomic;
 pub mod bpe;
 pub mod chat;
+pub mod config;
+pub mod device;
 pub mod error;
+pub mod generate;
 pub mod generation_config;
+pub mod hf_config;
+pub mod logprobs;
+pub mod model;
 pub mod sampling;
 pub mod tokenizer;
+pub mod weights;
 
+pub use config::Qwen3Config;
+pub use device::DeviceSpec;
 pub use error::{ModelError, Result};
+pub use generate::{Completion, FinishReason, GenerateOptions, TextDecoder, generate};
+pub use hf_config::HfQwen3Config;
+pub use logprobs::{CompletionBatch, completion_logprobs};
+pub use model::{KvCache, Qwen3};
+pub use weights::{SaveOptions, load_pretrained, save_pretrained};

@@ -1,5 +1,12 @@
 //! rzero-model integration tests, one binary.
 
 mod bpe;
+mod common;
+mod config;
+mod errors;
+mod generation;
+mod hf_reference;
+mod logprobs;
 mod sampling;
 mod tokenizer;
+mod weights;

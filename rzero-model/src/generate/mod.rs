@@ -1,0 +1,272 @@
+//! Batched generation with a KV cache: [`generate`].
+//!
+//! Prompts of different lengths share one batch: they are left-padded, the
+//! padding keys are masked, and each row's RoPE positions start at 0 after
+//! its padding, so every row computes what it would alone. The prompts are
+//! prefilled once and the cache is replicated for the `n` samples of each
+//! prompt. Each sample owns a [`Sampler`] seeded from
+//! `(seed, prompt index, sample index)`, so results do not depend on how
+//! prompts are batched. A row stops at an EOS id, a stop string or
+//! `max_new_tokens`; finished rows leave the batch.
+//!
+//! The log-prob of each chosen token is `log softmax(logits)[token]` at
+//! temperature 1, whatever the sampling rule: the quantity GRPO compares
+//! against [`completion_logprobs`](crate::completion_logprobs).
+
+mod rows;
+
+use burn::prelude::*;
+use serde::Serialize;
+
+use crate::error::{ModelError, Result};
+use crate::logprobs::check_tokens;
+use crate::model::{KvCache, Qwen3};
+use crate::sampling::{Sampler, Sampling, sample_seed};
+use rows::Row;
+
+/// Turns generated ids into text (for stop strings and [`Completion::text`]).
+///
+/// Implemented for closures `Fn(&[u32]) -> Result<String>` and for the
+/// crate's tokenizer (special tokens skipped).
+pub trait TextDecoder {
+    /// The text of `ids`.
+    fn decode_text(&self, ids: &[u32]) -> Result<String>;
+}
+
+impl<F: Fn(&[u32]) -> Result<String>> TextDecoder for F {
+    fn decode_text(&self, ids: &[u32]) -> Result<String> {
+        self(ids)
+    }
+}
+
+impl TextDecoder for crate::tokenizer::Tokenizer {
+    fn decode_text(&self, ids: &[u32]) -> Result<String> {
+        self.decode(ids, true)
+    }
+}
+
+/// What [`generate`] does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerateOptions {
+    /// Most tokens generated per sample.
+    pub max_new_tokens: usize,
+    /// Samples per prompt (`n`), sharing one prefill.
+    pub samples_per_prompt: usize,
+    /// How the next token is chosen.
+    pub sampling: Sampling,
+    /// Seed of every sample's RNG (mixed with prompt and sample index).
+    pub seed: u64,
+    /// Ids that end a sample (kept as its last token).
+    pub eos_token_ids: Vec<u32>,
+    /// Strings that end a sample (the text stops before them); needs a decoder.
+    pub stop_strings: Vec<String>,
+    /// Id fed for left padding.
+    pub pad_token_id: u32,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        Self {
+            max_new_tokens: 64,
+            samples_per_prompt: 1,
+            sampling: Sampling::Greedy,
+            seed: 0,
+            eos_token_ids: Vec::new(),
+            stop_strings: Vec::new(),
+            pad_token_id: 0,
+        }
+    }
+}
+
+/// Why a sample stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// It produced an EOS id.
+    Eos,
+    /// Its text contains a stop string.
+    StopString,
+    /// It reached `max_new_tokens` or `max_position_embeddings`.
+    Length,
+}
+
+/// One generated sample.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Completion {
+    /// Index of its prompt.
+    pub prompt_index: usize,
+    /// Index among the samples of that prompt.
+    pub sample_index: usize,
+    /// Generated ids (an EOS id that stopped it included).
+    pub token_ids: Vec<u32>,
+    /// Decoded text (special tokens skipped, cut before a stop string), if a
+    /// decoder was given.
+    pub text: Option<String>,
+    /// `log p(token)` at temperature 1, one per generated id.
+    pub logprobs: Vec<f32>,
+    /// Why it stopped.
+    pub finish_reason: FinishReason,
+}
+
+/// Generates `samples_per_prompt` completions for every prompt, prompt-major
+/// (all samples of prompt 0, then prompt 1, …).
+///
+/// Runs on the model's device; a model on an autodiff device is first copied
+/// off it (`valid()`), since inference there is several times slower.
+pub fn generate<P: AsRef<[u32]>>(
+    model: &Qwen3,
+    prompts: &[P],
+    options: &GenerateOptions,
+    decoder: Option<&dyn TextDecoder>,
+) -> Result<Vec<Completion>> {
+    validate(model, prompts, options, decoder.is_some())?;
+    let device = model.embed_tokens.weight.device();
+    let plain;
+    let model = if device.is_autodiff() {
+        plain = model.valid();
+        &plain
+    } else {
+        model
+    };
+    let device = model.embed_tokens.weight.device();
+    let n = options.samples_per_prompt;
+    let mut rows: Vec<Row> = (0..prompts.len() * n)
+        .map(|r| {
+            let (p, s) = (r / n, r % n);
+            let seed = sample_seed(options.seed, 0, p as u64, s as u64);
+            Row::new(
+                p,
+                s,
+                prompts[p].as_ref().len(),
+                Sampler::new(options.sampling, seed),
+            )
+        })
+        .collect();
+    if options.max_new_tokens == 0 {
+        return Ok(rows
+            .into_iter()
+            .map(|r| r.finish(FinishReason::Length, None))
+            .collect());
+    }
+    let (mut cache, mut last) = prefill(model, prompts, options.pad_token_id, &device);
+    if n > 1 {
+        let idx: Vec<i64> = (0..rows.len()).map(|r| (r / n) as i64).collect();
+        let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [rows.len()]), &device);
+        cache = cache.select_rows(idx.clone());
+        last = last.select(0, idx);
+    }
+    let mut active: Vec<usize> = (0..rows.len()).collect();
+    let vocab = model.vocab_size();
+    let max_len = model.max_position_embeddings();
+    loop {
+        let logits = host_logits(last)?;
+        let mut keep = Vec::with_capacity(active.len());
+        for (slot, &r) in active.iter().enumerate() {
+            let row_logits = &logits[slot * vocab..(slot + 1) * vocab];
+            rows[r].step(row_logits, options, decoder, max_len)?;
+            if rows[r].finished.is_none() {
+                keep.push(slot);
+            }
+        }
+        if keep.is_empty() {
+            break;
+        }
+        if keep.len() < active.len() {
+            let idx: Vec<i64> = keep.iter().map(|&s| s as i64).collect();
+            cache = cache.select_rows(Tensor::from_data(
+                TensorData::new(idx, [keep.len()]),
+                &device,
+            ));
+            active = keep.iter().map(|&s| active[s]).collect();
+        }
+        let (tokens, positions): (Vec<i64>, Vec<i64>) =
+            active.iter().map(|&r| rows[r].next_input()).unzip();
+        let a = active.len();
+        let tokens = Tensor::<2, Int>::from_data(TensorData::new(tokens, [a, 1]), &device);
+        let positions = Tensor::<2, Int>::from_data(TensorData::new(positions, [a, 1]), &device);
+        last = model
+            .forward(tokens, positions, Some(&mut cache))
+            .reshape([a, vocab]);
+    }
+    rows.into_iter()
+        .map(|r| r.into_completion(decoder))
+        .collect()
+}
+
+/// Left-pads the prompts, runs them once; returns the cache and the logits
+/// of each prompt's last position, `[prompts, vocab]`.
+fn prefill<P: AsRef<[u32]>>(
+    model: &Qwen3,
+    prompts: &[P],
+    pad: u32,
+    device: &Device,
+) -> (KvCache, Tensor<2>) {
+    let b = prompts.len();
+    let len = prompts.iter().map(|p| p.as_ref().len()).max().unwrap_or(1);
+    let mut tokens = vec![i64::from(pad); b * len];
+    let mut positions = vec![0i64; b * len];
+    let mut padding = vec![true; b * len];
+    for (i, p) in prompts.iter().enumerate() {
+        let p = p.as_ref();
+        let offset = len - p.len();
+        for (j, &t) in p.iter().enumerate() {
+            tokens[i * len + offset + j] = i64::from(t);
+            positions[i * len + offset + j] = j as i64;
+            padding[i * len + offset + j] = false;
+        }
+    }
+    let int2 = |v: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(v, [b, len]), device);
+    let padded = padding.iter().any(|&p| p);
+    let mut cache = model.new_cache();
+    if padded {
+        let mask = Tensor::<2, Bool>::from_data(TensorData::new(padding, [b, len]), device);
+        cache = cache.with_key_padding(mask);
+    }
+    let hidden = model.hidden(int2(tokens), int2(positions), Some(&mut cache));
+    let last = model
+        .logits(hidden.narrow(1, len - 1, 1))
+        .reshape([b, model.vocab_size()]);
+    (cache, last)
+}
+
+fn host_logits(logits: Tensor<2>) -> Result<Vec<f32>> {
+    logits
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| ModelError::BadRequest {
+            reason: format!("reading logits back: {e:?}"),
+        })
+}
+
+fn validate<P: AsRef<[u32]>>(
+    model: &Qwen3,
+    prompts: &[P],
+    options: &GenerateOptions,
+    has_decoder: bool,
+) -> Result<()> {
+    let bad = |reason: &str| {
+        Err(ModelError::BadRequest {
+            reason: reason.to_string(),
+        })
+    };
+    if prompts.is_empty() {
+        return bad("no prompts");
+    }
+    if options.samples_per_prompt == 0 {
+        return bad("samples_per_prompt (n) must be at least 1");
+    }
+    if !options.stop_strings.is_empty() && !has_decoder {
+        return bad("stop strings need a tokenizer to decode the text");
+    }
+    if (options.pad_token_id as usize) >= model.vocab_size() {
+        return bad("pad_token_id is outside the vocabulary");
+    }
+    for (index, p) in prompts.iter().enumerate() {
+        if p.as_ref().is_empty() {
+            return Err(ModelError::EmptyPrompt { index });
+        }
+        check_tokens(model, index, p.as_ref())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! One pre-norm decoder block and its SwiGLU MLP.
+
+use burn::nn::{Linear, RmsNorm};
+use burn::prelude::*;
+use burn::tensor::activation::silu;
+
+use super::attention::Attention;
+use super::cache::KvCache;
+use super::rope::Rope;
+
+/// `mlp` of a Qwen3 block: `down(silu(gate(x)) ⊙ up(x))`.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    /// `[hidden] → [intermediate]`, through SiLU.
+    pub gate_proj: Linear,
+    /// `[hidden] → [intermediate]`.
+    pub up_proj: Linear,
+    /// `[intermediate] → [hidden]`.
+    pub down_proj: Linear,
+}
+
+impl Mlp {
+    /// `[batch, seq, hidden]` → `[batch, seq, hidden]`.
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let gate = silu(self.gate_proj.forward(x.clone()));
+        self.down_proj.forward(gate * self.up_proj.forward(x))
+    }
+}
+
+/// `layers.N`: `h = x + attn(norm₁(x))`, `out = h + mlp(norm₂(h))`.
+#[derive(Module, Debug)]
+pub struct DecoderLayer {
+    /// Attention.
+    pub self_attn: Attention,
+    /// Feed-forward.
+    pub mlp: Mlp,
+    /// RMSNorm before attention.
+    pub input_layernorm: RmsNorm,
+    /// RMSNorm before the MLP.
+    pub post_attention_layernorm: RmsNorm,
+}
+
+impl DecoderLayer {
+    pub(crate) fn forward(
+        &self,
+        x: Tensor<3>,
+        rope: &Rope,
+        mask: Option<Tensor<4, Bool>>,
+        cache: Option<(&mut KvCache, usize)>,
+    ) -> Tensor<3> {
+        let attn =
+            self.self_attn
+                .forward(self.input_layernorm.forward(x.clone()), rope, mask, cache);
+        let h = x + attn;
+        let mlp = self
+            .mlp
+            .forward(self.post_attention_layernorm.forward(h.clone()));
+        h + mlp
+    }
+}

@@ -1,0 +1,46 @@
+//! Rotary position embedding, Hugging Face `rotate_half` convention.
+//!
+//! burn's `RotaryEncoding` rotates interleaved pairs `(x0, x1), (x2, x3), …`;
+//! HF Qwen3 rotates the first half against the second half, so it is written
+//! here. For head width `d`, position `p` and `i < d/2`:
+//! `inv_freq_i = θ^(-2i/d)`, `angle = p · inv_freq_i` (repeated for both
+//! halves), and `rope(x) = x · cos(angle) + rotate_half(x) · sin(angle)` with
+//! `rotate_half([x1, x2]) = [-x2, x1]`.
+
+use burn::prelude::*;
+
+/// cos/sin tables for one batch of positions, shape `[batch, 1, seq, head_dim]`.
+#[derive(Debug, Clone)]
+pub struct Rope {
+    cos: Tensor<4>,
+    sin: Tensor<4>,
+}
+
+impl Rope {
+    /// Tables for `positions` (`[batch, seq]`).
+    pub fn new(positions: Tensor<2, Int>, head_dim: usize, theta: f64) -> Self {
+        let device = positions.device();
+        let half = head_dim / 2;
+        // f32 like transformers: `1 / θ^(arange(0, d, 2) / d)`.
+        let inv_freq: Vec<f32> = (0..half)
+            .map(|i| 1.0 / (theta as f32).powf((2 * i) as f32 / head_dim as f32))
+            .collect();
+        let inv_freq = Tensor::<1>::from_data(TensorData::new(inv_freq, [half]), &device);
+        let angles = positions.float().unsqueeze_dim::<3>(2) * inv_freq.unsqueeze::<3>();
+        let angles = Tensor::cat(vec![angles.clone(), angles], 2).unsqueeze_dim::<4>(1);
+        Self {
+            cos: angles.clone().cos(),
+            sin: angles.sin(),
+        }
+    }
+
+    /// Rotates `x` (`[batch, heads, seq, head_dim]`).
+    pub fn apply(&self, x: Tensor<4>) -> Tensor<4> {
+        let [_, _, _, d] = x.dims();
+        let half = d / 2;
+        let x1 = x.clone().narrow(3, 0, half);
+        let x2 = x.clone().narrow(3, half, half);
+        let rotated = Tensor::cat(vec![x2.neg(), x1], 3);
+        x * self.cos.clone() + rotated * self.sin.clone()
+    }
+}

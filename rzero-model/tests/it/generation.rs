@@ -1,0 +1,137 @@
+//! KV cache, batching and stopping rules of `generate`.
+
+use burn::prelude::*;
+use rzero_model::sampling::Sampling;
+use rzero_model::{FinishReason, GenerateOptions, ModelError, Result, generate};
+
+use crate::common::{device, expected, load, max_abs_diff, single, to_vec};
+
+/// Float noise between batched / cached and one-shot computations.
+const TOLERANCE: f32 = 1e-5;
+
+#[test]
+fn kv_cache_logits_equal_full_recompute() {
+    let (model, _) = load("qwen3_s_tied");
+    let ids: Vec<u32> = (0..12).map(|i| (i * 37 + 5) % 512).collect();
+    let (tokens, positions) = single(&ids, &device());
+    let full = to_vec(model.forward(tokens, positions, None));
+    let mut cache = model.new_cache();
+    let (tokens, positions) = single(&ids[..5], &device());
+    let mut got = to_vec(model.forward(tokens, positions, Some(&mut cache)));
+    for (i, &t) in ids.iter().enumerate().skip(5) {
+        let tokens =
+            Tensor::<2, Int>::from_data(TensorData::new(vec![i64::from(t)], [1, 1]), &device());
+        let positions =
+            Tensor::<2, Int>::from_data(TensorData::new(vec![i as i64], [1, 1]), &device());
+        got.extend(to_vec(model.forward(tokens, positions, Some(&mut cache))));
+    }
+    assert_eq!(cache.len(), ids.len());
+    let diff = max_abs_diff(&got, &full);
+    assert!(diff < TOLERANCE, "cache vs recompute: {diff}");
+}
+
+fn greedy(max_new_tokens: usize) -> GenerateOptions {
+    GenerateOptions {
+        max_new_tokens,
+        ..GenerateOptions::default()
+    }
+}
+
+#[test]
+fn mixed_length_batch_matches_one_by_one() {
+    let (model, _) = load("qwen3_bf16_untied");
+    let prompts: Vec<Vec<u32>> = vec![vec![5, 9, 200, 31, 7, 8, 100], vec![3], vec![42, 17, 250]];
+    let options = greedy(12);
+    let batched = generate(&model, &prompts, &options, None).unwrap();
+    for (i, prompt) in prompts.iter().enumerate() {
+        let alone = generate(&model, &[prompt.clone()], &options, None).unwrap();
+        assert_eq!(batched[i].token_ids, alone[0].token_ids, "prompt {i}");
+        let diff = max_abs_diff(&batched[i].logprobs, &alone[0].logprobs);
+        assert!(diff < TOLERANCE, "prompt {i}: {diff}");
+    }
+}
+
+#[test]
+fn samples_share_a_prefill_and_do_not_depend_on_batching() {
+    let (model, _) = load("qwen3_s_tied");
+    let options = GenerateOptions {
+        max_new_tokens: 10,
+        samples_per_prompt: 3,
+        sampling: Sampling::TopKTopP {
+            k: 40,
+            p: 0.95,
+            temperature: 1.0,
+        },
+        seed: 7,
+        ..GenerateOptions::default()
+    };
+    let p0 = vec![1u32, 2, 3];
+    let both = generate(
+        &model,
+        &[p0.clone(), vec![9, 8, 7, 6, 5, 4]],
+        &options,
+        None,
+    )
+    .unwrap();
+    assert_eq!(both.len(), 6);
+    let alone = generate(&model, &[p0], &options, None).unwrap();
+    for s in 0..3 {
+        assert_eq!((both[s].prompt_index, both[s].sample_index), (0, s));
+        assert_eq!(both[s].token_ids, alone[s].token_ids, "sample {s}");
+    }
+    // Different seeds per sample: the three samples are not all the same.
+    assert!(both[0].token_ids != both[1].token_ids || both[1].token_ids != both[2].token_ids);
+}
+
+#[test]
+fn stops_at_eos_stop_string_and_length() {
+    let (model, _) = load("qwen3_s_tied");
+    let want = expected("qwen3_s_tied").greedy;
+    let eos = want.tokens[5];
+    let first = want.tokens.iter().position(|&t| t == eos).unwrap_or(5);
+    let options = GenerateOptions {
+        eos_token_ids: vec![eos],
+        ..greedy(20)
+    };
+    let out = generate(&model, &[want.prompt.clone()], &options, None).unwrap();
+    assert_eq!(out[0].finish_reason, FinishReason::Eos);
+    assert_eq!(out[0].token_ids, want.tokens[..=first]);
+
+    let decode =
+        |ids: &[u32]| -> Result<String> { Ok(ids.iter().map(|t| format!("<{t}>")).collect()) };
+    let stop = format!("<{}>", want.tokens[3]);
+    let options = GenerateOptions {
+        stop_strings: vec![stop.clone()],
+        ..greedy(20)
+    };
+    let out = generate(&model, &[want.prompt.clone()], &options, Some(&decode)).unwrap();
+    assert_eq!(out[0].finish_reason, FinishReason::StopString);
+    let text = out[0].text.clone().unwrap();
+    assert!(!text.contains(&stop) && decode(&out[0].token_ids).unwrap().contains(&stop));
+
+    let out = generate(&model, &[want.prompt.clone()], &greedy(7), None).unwrap();
+    assert_eq!(out[0].finish_reason, FinishReason::Length);
+    assert_eq!((out[0].token_ids.len(), out[0].logprobs.len()), (7, 7));
+    assert!(out[0].text.is_none());
+}
+
+#[test]
+fn generation_on_an_autodiff_device_matches_the_plain_device() {
+    let dir = crate::common::fixture("qwen3_sharded");
+    let (model, _) = rzero_model::load_pretrained(&dir, &device().autodiff()).unwrap();
+    let (plain, _) = load("qwen3_sharded");
+    let a = generate(&model, &[vec![1u32, 2, 3]], &greedy(8), None).unwrap();
+    let b = generate(&plain, &[vec![1u32, 2, 3]], &greedy(8), None).unwrap();
+    assert_eq!(a[0].token_ids, b[0].token_ids);
+}
+
+#[test]
+fn stop_strings_without_a_decoder_are_rejected() {
+    let (model, _) = load("qwen3_sharded");
+    let options = GenerateOptions {
+        stop_strings: vec!["x".into()],
+        ..greedy(4)
+    };
+    let err = generate(&model, &[vec![1u32]], &options, None).unwrap_err();
+    assert!(matches!(err, ModelError::BadRequest { .. }), "{err}");
+}
