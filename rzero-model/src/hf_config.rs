@@ -143,14 +143,14 @@ impl HfQwen3Config {
             field: field.to_string(),
             reason: reason.to_string(),
         };
-        if heads == 0 || kv_heads == 0 || heads % kv_heads != 0 {
+        if heads == 0 || kv_heads == 0 || !heads.is_multiple_of(kv_heads) {
             return Err(bad(
                 "num_key_value_heads",
                 "must divide num_attention_heads",
             ));
         }
         let head_dim = self.head_dim.unwrap_or(self.hidden_size / heads);
-        if head_dim == 0 || head_dim % 2 != 0 {
+        if head_dim == 0 || !head_dim.is_multiple_of(2) {
             return Err(bad("head_dim", "must be even and positive (RoPE)"));
         }
         if self.vocab_size == 0 || self.hidden_size == 0 || self.num_hidden_layers == 0 {

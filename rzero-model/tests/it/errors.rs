@@ -47,9 +47,7 @@ fn rewrite(dir: &Path, extra: Option<&str>, edit: impl Fn(&str, &[usize]) -> Opt
 }
 
 fn load_err(dir: &Path) -> ModelError {
-    load_pretrained(dir, &device())
-        .err()
-        .expect("loading should fail")
+    load_pretrained(dir, &device()).expect_err("loading should fail")
 }
 
 #[test]
@@ -133,7 +131,7 @@ fn bad_prompts() {
     let err = generate(&model, &[vec![1u32], vec![]], &options, None).unwrap_err();
     assert!(matches!(err, ModelError::EmptyPrompt { index: 1 }), "{err}");
     let long = vec![1u32; model.max_position_embeddings() + 1];
-    let err = generate(&model, &[long.clone()], &options, None).unwrap_err();
+    let err = generate(&model, std::slice::from_ref(&long), &options, None).unwrap_err();
     assert!(matches!(err, ModelError::TooLong { index: 0, .. }), "{err}");
     let err = generate(&model, &[vec![1u32, 9999]], &options, None).unwrap_err();
     assert!(

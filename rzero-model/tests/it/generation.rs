@@ -44,7 +44,7 @@ fn mixed_length_batch_matches_one_by_one() {
     let options = greedy(12);
     let batched = generate(&model, &prompts, &options, None).unwrap();
     for (i, prompt) in prompts.iter().enumerate() {
-        let alone = generate(&model, &[prompt.clone()], &options, None).unwrap();
+        let alone = generate(&model, std::slice::from_ref(prompt), &options, None).unwrap();
         assert_eq!(batched[i].token_ids, alone[0].token_ids, "prompt {i}");
         let diff = max_abs_diff(&batched[i].logprobs, &alone[0].logprobs);
         assert!(diff < TOLERANCE, "prompt {i}: {diff}");
@@ -93,7 +93,7 @@ fn stops_at_eos_stop_string_and_length() {
         eos_token_ids: vec![eos],
         ..greedy(20)
     };
-    let out = generate(&model, &[want.prompt.clone()], &options, None).unwrap();
+    let out = generate(&model, std::slice::from_ref(&want.prompt), &options, None).unwrap();
     assert_eq!(out[0].finish_reason, FinishReason::Eos);
     assert_eq!(out[0].token_ids, want.tokens[..=first]);
 
@@ -104,12 +104,18 @@ fn stops_at_eos_stop_string_and_length() {
         stop_strings: vec![stop.clone()],
         ..greedy(20)
     };
-    let out = generate(&model, &[want.prompt.clone()], &options, Some(&decode)).unwrap();
+    let out = generate(
+        &model,
+        std::slice::from_ref(&want.prompt),
+        &options,
+        Some(&decode),
+    )
+    .unwrap();
     assert_eq!(out[0].finish_reason, FinishReason::StopString);
     let text = out[0].text.clone().unwrap();
     assert!(!text.contains(&stop) && decode(&out[0].token_ids).unwrap().contains(&stop));
 
-    let out = generate(&model, &[want.prompt.clone()], &greedy(7), None).unwrap();
+    let out = generate(&model, std::slice::from_ref(&want.prompt), &greedy(7), None).unwrap();
     assert_eq!(out[0].finish_reason, FinishReason::Length);
     assert_eq!((out[0].token_ids.len(), out[0].logprobs.len()), (7, 7));
     assert!(out[0].text.is_none());

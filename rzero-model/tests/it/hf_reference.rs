@@ -37,7 +37,7 @@ fn greedy_tokens_match_transformers_for_40_steps() {
             sampling: Sampling::Greedy,
             ..GenerateOptions::default()
         };
-        let out = generate(&model, &[want.prompt.clone()], &options, None).unwrap();
+        let out = generate(&model, std::slice::from_ref(&want.prompt), &options, None).unwrap();
         assert_eq!(out[0].token_ids, want.tokens, "{name}");
         let diff = max_abs_diff(&out[0].logprobs, &want.logprobs);
         assert!(diff < LOGIT_TOLERANCE, "{name}: logprob diff {diff}");

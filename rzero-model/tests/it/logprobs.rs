@@ -7,7 +7,10 @@ use rzero_model::{
 
 use crate::common::{device, fixture, load, max_abs_diff, to_vec};
 
-fn sampled(model: &rzero_model::Qwen3) -> (Vec<Vec<u32>>, Vec<Vec<u32>>, Vec<Vec<f32>>) {
+/// Prompts (one per sample), sampled completions and their generation-time log-probs.
+type Sampled = (Vec<Vec<u32>>, Vec<Vec<u32>>, Vec<Vec<f32>>);
+
+fn sampled(model: &rzero_model::Qwen3) -> Sampled {
     let prompts: Vec<Vec<u32>> = vec![vec![1, 2, 3, 4, 5, 6, 7], vec![11], vec![300, 301, 302]];
     let options = GenerateOptions {
         max_new_tokens: 12,
