@@ -30,7 +30,7 @@ fn sampling(key: &str, s: &SamplingConfig) -> Result<(), String> {
 }
 
 fn divides(key: &str, whole: usize, part: usize) -> Result<(), String> {
-    if part == 0 || whole % part != 0 {
+    if part == 0 || !whole.is_multiple_of(part) {
         return Err(format!("`{key}` ({part}) must divide {whole}"));
     }
     Ok(())

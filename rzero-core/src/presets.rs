@@ -108,21 +108,21 @@ pub fn tiny() -> RunConfig {
     c.challenger.prompts_per_step = 16;
     c.challenger.group_size = 4;
     c.challenger.global_batch = 8;
-    c.challenger.sampling.max_new_tokens = 48;
+    c.challenger.sampling.max_new_tokens = 96;
     c.challenger.m_reward = 8;
-    c.challenger.reward_sampling.max_new_tokens = 64;
+    c.challenger.reward_sampling.max_new_tokens = 96;
     c.question_set.n = 256;
-    c.question_set.sampling.max_new_tokens = 48;
+    c.question_set.sampling.max_new_tokens = 96;
     c.question_set.m_label = 8;
-    c.question_set.label_sampling.max_new_tokens = 64;
+    c.question_set.label_sampling.max_new_tokens = 96;
     c.solver.rollout_steps = 6;
     c.solver.prompts_per_step = 32;
     c.solver.group_size = 5;
     c.solver.global_batch = 16;
-    c.solver.sampling.max_new_tokens = 64;
+    c.solver.sampling.max_new_tokens = 96;
     c.eval.benches = vec!["synthetic".into()];
     c.eval.limit = 60;
-    c.eval.max_new_tokens = 64;
+    c.eval.max_new_tokens = 96;
     c
 }
 
@@ -135,11 +135,11 @@ pub fn smoke() -> RunConfig {
     c.challenger.prompts_per_step = 4;
     c.challenger.global_batch = 2;
     c.challenger.m_reward = 4;
-    c.challenger.sampling.max_new_tokens = 32;
+    c.challenger.sampling.max_new_tokens = 64;
     c.challenger.reward_sampling.max_new_tokens = 32;
     c.question_set.n = 16;
     c.question_set.m_label = 4;
-    c.question_set.sampling.max_new_tokens = 32;
+    c.question_set.sampling.max_new_tokens = 64;
     c.question_set.label_sampling.max_new_tokens = 32;
     c.question_set.filter.band = Band::Range { lo: 0.0, hi: 1.0 };
     c.solver.rollout_steps = 1;

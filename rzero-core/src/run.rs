@@ -199,7 +199,7 @@ impl<'a> Runner<'a> {
         let device = self.options.device.clone().autodiff();
         let optimizer =
             AdamW::load(&dir.join("optimizer.safetensors"), &device)?.with_config(grpo.optimizer);
-        let meta: TrainerMeta = rzero_data::jsonl::read_json(&dir.join("trainer.json"))?;
+        let meta: TrainerMeta = rzero_data::jsonl::read_json(dir.join("trainer.json"))?;
         Ok((
             policy,
             GrpoTrainer::resume(grpo, optimizer, meta.optimizer_steps)?,

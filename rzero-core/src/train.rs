@@ -76,7 +76,7 @@ fn mask_data(r: &Rollouts, width: usize) -> TensorData {
 }
 
 fn max_gap(old: &TensorData, r: &Rollouts, width: usize) -> f32 {
-    let old: Vec<f32> = old.to_vec::<f32>().map_or_else(|_| Vec::new(), |v| v);
+    let old: Vec<f32> = old.clone().try_into_vec::<f32>().unwrap_or_default();
     let mut gap = 0.0f32;
     for (i, sampled) in r.sampled_logprobs.iter().enumerate() {
         for (k, &s) in sampled.iter().enumerate() {
@@ -146,7 +146,7 @@ mod tests {
             sampled_logprobs: vec![vec![-0.1, -0.2], vec![-0.3]],
             rewards: vec![1.0, 0.0],
         };
-        let m: Vec<f32> = mask_data(&r, 3).to_vec().unwrap();
+        let m: Vec<f32> = mask_data(&r, 3).try_into_vec::<f32>().unwrap();
         assert_eq!(m, vec![1.0, 1.0, 0.0, 1.0, 0.0, 0.0]);
     }
 }

@@ -44,14 +44,17 @@ pub fn step_questions(
         .collect()
 }
 
+/// Reads one value off an optimizer step's metrics.
+type StepField = dyn Fn(&rzero_grpo::StepMetrics) -> Option<f64>;
+
 /// Adds the trainer's metrics (means over the update's optimizer steps).
 pub fn trainer_metrics(m: &mut MetricsRecord, outcome: &TrainOutcome) {
     let steps = &outcome.report.steps;
-    let mean = |f: &dyn Fn(&rzero_grpo::StepMetrics) -> Option<f64>| {
+    let mean = |f: &StepField| {
         let xs: Vec<f64> = steps.iter().filter_map(f).collect();
         (!xs.is_empty()).then(|| mean_std(&xs).0)
     };
-    let fields: [(&str, &dyn Fn(&rzero_grpo::StepMetrics) -> Option<f64>); 9] = [
+    let fields: [(&str, &StepField); 9] = [
         ("loss", &|s| Some(f64::from(s.loss))),
         ("policy_loss", &|s| Some(f64::from(s.policy_loss))),
         ("kl", &|s| s.kl.map(f64::from)),

@@ -1,0 +1,180 @@
+//! The R-Zero loop end to end on the smoke preset with the built-in model.
+
+use std::path::Path;
+
+use burn::prelude::Device;
+use rzero_core::MetricsRecord;
+use rzero_core::phases::eval::BenchSource;
+use rzero_core::progress::{NoProgress, StopFlag};
+use rzero_core::run::{RunOptions, Runner, init_run};
+use rzero_core::rundir::{Role, RunDir};
+use rzero_core::state::{Phase, RunState};
+use rzero_core::{CoreError, RunConfig, preset};
+
+fn base_model() -> std::path::PathBuf {
+    rzero_core::builtin::builtin_model_dir().expect("built-in model unpacks")
+}
+
+fn options() -> RunOptions {
+    RunOptions {
+        base_model: base_model(),
+        device: Device::flex(),
+        benches: BenchSource::default(),
+    }
+}
+
+fn smoke() -> RunConfig {
+    let mut c = preset("smoke").expect("smoke preset");
+    c.eval.limit = 3;
+    c
+}
+
+fn run_to_end(dir: &Path, config: &RunConfig) -> Vec<MetricsRecord> {
+    init_run(dir, config, &base_model()).expect("init");
+    let stop = StopFlag::default();
+    let mut runner = Runner::open(dir, options(), &NoProgress, &stop).expect("open");
+    runner.run().expect("run completes");
+    RunDir::new(dir).read_metrics().expect("metrics")
+}
+
+/// Metrics without wall-clock figures, which legitimately differ.
+fn deterministic(records: &[MetricsRecord]) -> Vec<MetricsRecord> {
+    records
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.values
+                .retain(|k, _| !k.contains("per_second") && !k.contains("seconds"));
+            r
+        })
+        .collect()
+}
+
+#[test]
+fn smoke_run_writes_every_artifact_and_stops_on_request_then_resumes_identically() {
+    let config = smoke();
+    let full_dir = tempfile::tempdir().unwrap();
+    let full = run_to_end(full_dir.path(), &config);
+    let run = RunDir::new(full_dir.path());
+    assert_eq!(run.read_state().unwrap().unwrap().next, Phase::Done);
+    for t in 0..=config.iterations {
+        assert!(run.eval(t).exists(), "eval of iteration {t}");
+    }
+    for t in 1..=config.iterations {
+        assert!(run.questions_all(t).exists());
+        assert!(
+            run.checkpoint(t, Role::Challenger, config.challenger.rollout_steps - 1)
+                .join("model.safetensors")
+                .exists()
+        );
+        assert!(
+            run.checkpoint(t, Role::Solver, config.solver.rollout_steps - 1)
+                .join("tokenizer.json")
+                .exists()
+        );
+    }
+    let phases: Vec<&str> = full.iter().map(|r| r.phase.as_str()).collect();
+    assert!(
+        phases.contains(&"challenger")
+            && phases.contains(&"question_set")
+            && phases.contains(&"eval")
+    );
+
+    // Stop at the first safe point (as Ctrl-C does), then resume: same metrics.
+    let split_dir = tempfile::tempdir().unwrap();
+    init_run(split_dir.path(), &config, &base_model()).unwrap();
+    let stop = StopFlag::default();
+    stop.request();
+    let mut runner = Runner::open(split_dir.path(), options(), &NoProgress, &stop).unwrap();
+    assert!(matches!(runner.run(), Err(CoreError::Interrupted)));
+    let state = RunDir::new(split_dir.path()).read_state().unwrap().unwrap();
+    assert_eq!(
+        state,
+        RunState::start(),
+        "nothing ran before the stop was honoured"
+    );
+    let go = StopFlag::default();
+    Runner::open(split_dir.path(), options(), &NoProgress, &go)
+        .unwrap()
+        .run()
+        .unwrap();
+    let resumed = RunDir::new(split_dir.path()).read_metrics().unwrap();
+    assert_eq!(deterministic(&resumed), deterministic(&full));
+}
+
+#[test]
+fn an_empty_question_set_skips_solver_training_with_a_warning() {
+    let mut config = smoke();
+    config.iterations = 1;
+    // m = 4 votes give p̂ in {0, .25, .5, .75, 1}: nothing lies in [0.3, 0.45].
+    config.question_set.filter.band = rzero_data::Band::Range { lo: 0.3, hi: 0.45 };
+    let dir = tempfile::tempdir().unwrap();
+    run_to_end(dir.path(), &config);
+    let run = RunDir::new(dir.path());
+    let kept: Vec<rzero_data::QuestionRecord> = rzero_data::read_jsonl(run.questions(1)).unwrap();
+    assert!(kept.is_empty());
+    assert!(
+        run.checkpoint(1, Role::Solver, config.solver.rollout_steps - 1)
+            .join("config.json")
+            .exists()
+    );
+    assert!(run.eval(1).exists());
+}
+
+#[test]
+fn missing_model_dir_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    init_run(dir.path(), &smoke(), Path::new("/nonexistent/model")).unwrap();
+    let mut opts = options();
+    opts.base_model = "/nonexistent/model".into();
+    let stop = StopFlag::default();
+    let err = Runner::open(dir.path(), opts, &NoProgress, &stop)
+        .unwrap()
+        .run()
+        .unwrap_err();
+    assert!(err.to_string().contains("/nonexistent/model"), "{err}");
+}
+
+#[test]
+fn malformed_toml_names_the_key() {
+    let text = preset("smoke")
+        .unwrap()
+        .to_toml()
+        .unwrap()
+        .replace("group_size = 2", "group_sise = 2");
+    let err = RunConfig::from_toml_str(&text, Path::new("bad.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("bad.toml") && err.contains("group_sise"),
+        "{err}"
+    );
+    let text = preset("smoke")
+        .unwrap()
+        .to_toml()
+        .unwrap()
+        .replace("iterations = 2", "iterations = 0");
+    let err = RunConfig::from_toml_str(&text, Path::new("zero.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("iterations"), "{err}");
+}
+
+#[test]
+fn a_second_run_in_the_same_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    init_run(dir.path(), &smoke(), &base_model()).unwrap();
+    let err = init_run(dir.path(), &smoke(), &base_model())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("--resume"), "{err}");
+}
+
+#[test]
+fn presets_round_trip_through_toml() {
+    for name in rzero_core::presets::PRESETS {
+        let c = preset(name).unwrap();
+        let back = RunConfig::from_toml_str(&c.to_toml().unwrap(), Path::new("x.toml")).unwrap();
+        assert_eq!(back, c, "{name}");
+    }
+}
