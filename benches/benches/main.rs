@@ -5,10 +5,18 @@
 use criterion::{criterion_group, criterion_main};
 
 mod grpo;
+mod reward_check;
 mod reward_rep;
 mod tokenize;
 
 fn placeholder(_c: &mut criterion::Criterion) {}
 
-criterion_group!(benches, placeholder, grpo::grpo, reward_rep::reward_rep, tokenize::tokenize);
+criterion_group!(
+    benches,
+    placeholder,
+    grpo::grpo,
+    reward_check::reward_check,
+    reward_rep::reward_rep,
+    tokenize::tokenize
+);
 criterion_main!(benches);
