@@ -4,6 +4,7 @@
 //! preset), [`MetricsRecord`] (one line of `metrics.jsonl`).
 #![warn(missing_docs)]
 
+pub mod builtin;
 pub mod config;
 mod config_check;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod metrics;
 pub mod phases;
 pub mod policy;
 pub mod presets;
+pub mod pretrain;
 pub mod progress;
 pub mod report;
 pub mod run;
