@@ -25,6 +25,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     // One variant per subcommand; each lives in `cmd/<name>.rs`.
+    /// Sample completions from a model directory (prompt text, ids or chat).
+    Generate(cmd::generate::GenerateArgs),
     /// Mark `{"gold", "pred"}` JSONL lines with `"equivalent": bool`.
     CheckAnswers(cmd::check_answers::CheckAnswersArgs),
 }
@@ -32,6 +34,7 @@ enum Command {
 fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         // One arm per subcommand.
+        Command::Generate(args) => cmd::generate::run(&args),
         Command::CheckAnswers(args) => cmd::check_answers::run(&args),
     }
 }

@@ -1,3 +1,4 @@
 //! One module per subcommand: argument struct + `run`.
 
 pub mod check_answers;
+pub mod generate;
