@@ -5,6 +5,7 @@
 use criterion::{criterion_group, criterion_main};
 
 mod grpo;
+mod model;
 mod reward_check;
 mod reward_rep;
 mod tokenize;
@@ -15,6 +16,7 @@ criterion_group!(
     benches,
     placeholder,
     grpo::grpo,
+    model::model,
     reward_check::reward_check,
     reward_rep::reward_rep,
     tokenize::tokenize
