@@ -8,7 +8,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use criterion::{Criterion, Throughput};
 use rzero_model::sampling::Sampling;
