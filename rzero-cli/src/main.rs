@@ -9,6 +9,7 @@
 )]
 
 mod cmd;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -24,18 +25,36 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Co-evolve a Challenger and a Solver (R-Zero); resumable.
+    Run(cmd::run::RunArgs),
+    /// Greedy evaluation of a model on benchmarks.
+    Eval(cmd::eval::EvalArgs),
+    /// Plots and a Markdown summary of a run directory.
+    Report(cmd::report::ReportArgs),
     // One variant per subcommand; each lives in `cmd/<name>.rs`.
     /// Sample completions from a model directory (prompt text, ids or chat).
     Generate(cmd::generate::GenerateArgs),
     /// Mark `{"gold", "pred"}` JSONL lines with `"equivalent": bool`.
     CheckAnswers(cmd::check_answers::CheckAnswersArgs),
+    /// Train the built-in tiny base model from scratch (or --eval-only DIR).
+    Pretrain(cmd::pretrain::PretrainArgs),
 }
 
 fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
+        Command::Run(args) => {
+            if !cmd::run::run(&args)? {
+                // Interrupted by Ctrl-C at a safe point: documented exit code 130.
+                std::process::exit(130);
+            }
+            Ok(())
+        }
+        Command::Eval(args) => cmd::eval::run(&args),
+        Command::Report(args) => cmd::report::run(&args),
         // One arm per subcommand.
         Command::Generate(args) => cmd::generate::run(&args),
         Command::CheckAnswers(args) => cmd::check_answers::run(&args),
+        Command::Pretrain(args) => cmd::pretrain::run(args),
     }
 }
 

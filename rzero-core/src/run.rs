@@ -42,6 +42,10 @@ pub fn init_run(dir: &Path, config: &RunConfig, base_model: &Path) -> Result<Run
             message: "a run already exists here; use --resume to continue it".into(),
         });
     }
+    std::fs::create_dir_all(dir).map_err(|source| CoreError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut config = config.clone();
     config.model = Some(base_model.to_path_buf());
     run.write_config(&config)?;

@@ -23,7 +23,8 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
-    /// Opens a temp file `.{name}.{pid}.{n}.tmp` next to `target`.
+    /// Opens a temp file `.{name}.{pid}.{n}.tmp` next to `target` (creating
+    /// the parent directory if needed).
     pub fn create(target: impl AsRef<Path>) -> Result<Self> {
         let target = target.as_ref().to_path_buf();
         let name = target
@@ -37,6 +38,10 @@ impl AtomicFile {
             })?;
         let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
         let temp = target.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()));
+        // A missing parent is created, so callers can write into fresh run layouts.
+        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| DataError::io(parent, e))?;
+        }
         let file = File::create(&temp).map_err(|e| DataError::io(&temp, e))?;
         Ok(Self {
             target,

@@ -1,4 +1,8 @@
 //! One module per subcommand: argument struct + `run`.
 
 pub mod check_answers;
+pub mod eval;
 pub mod generate;
+pub mod pretrain;
+pub mod report;
+pub mod run;

@@ -2,3 +2,4 @@
 
 mod architecture;
 mod check_answers;
+mod run;

@@ -1,0 +1,136 @@
+//! `rzero run`: co-evolve a Challenger and a Solver (the main job).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use rzero_core::phases::eval::{BenchSource, EvalReport};
+use rzero_core::progress::StopFlag;
+use rzero_core::run::{RunOptions, Runner, init_run};
+use rzero_core::{CoreError, RunConfig, preset};
+use rzero_model::DeviceSpec;
+
+use crate::progress::Bar;
+
+/// Arguments of `rzero run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// TOML run config (overrides the preset; see `rzero_core::RunConfig`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Preset: tiny (default; the built-in model on a CPU), smoke (CI) or paper.
+    #[arg(long, default_value = "tiny")]
+    preset: String,
+    /// Base model directory (HF layout); default: the built-in tiny model.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Run directory to create (default: runs/<preset>-<unix time>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Continue the run in this directory after an interruption.
+    #[arg(long, conflicts_with_all = ["config", "model", "out"])]
+    resume: Option<PathBuf>,
+    /// Device: cpu, wgpu[:N] or cuda[:N].
+    #[arg(long, default_value = "cpu")]
+    device: DeviceSpec,
+    /// Print the resolved config as TOML (a starting point for --config) and exit.
+    #[arg(long)]
+    print_config: bool,
+}
+
+fn resolve_config(args: &RunArgs) -> anyhow::Result<RunConfig> {
+    Ok(match &args.config {
+        Some(path) => RunConfig::from_toml_file(path)?,
+        None => preset(&args.preset)?,
+    })
+}
+
+fn new_run(args: &RunArgs) -> anyhow::Result<PathBuf> {
+    let config = resolve_config(args)?;
+    let model = match (&args.model, &config.model) {
+        (Some(m), _) | (None, Some(m)) => m.clone(),
+        (None, None) => {
+            rzero_core::builtin::builtin_model_dir().context("unpacking the built-in tiny model")?
+        }
+    };
+    if !model.join("config.json").exists() {
+        bail!(
+            "{}: not a model directory (no config.json)",
+            model.display()
+        );
+    }
+    let out = args.out.clone().unwrap_or_else(|| {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        PathBuf::from(format!("runs/{}-{secs}", config.preset))
+    });
+    init_run(&out, &config, &model)?;
+    Ok(out)
+}
+
+/// Runs `rzero run`; `Ok(false)` means it stopped on Ctrl-C at a safe point.
+pub fn run(args: &RunArgs) -> anyhow::Result<bool> {
+    if args.print_config {
+        print!("{}", resolve_config(args)?.to_toml()?);
+        return Ok(true);
+    }
+    let dir = match &args.resume {
+        Some(dir) => dir.clone(),
+        None => new_run(args)?,
+    };
+    let config = rzero_core::rundir::RunDir::new(&dir).read_config()?;
+    let base_model = config
+        .model
+        .clone()
+        .context("the run config names no base model")?;
+    let options = RunOptions {
+        base_model,
+        device: args.device.device()?,
+        benches: BenchSource::default(),
+    };
+    let stop = Arc::new(StopFlag::default());
+    let handler_stop = Arc::clone(&stop);
+    ctrlc::set_handler(move || handler_stop.request()).context("installing the Ctrl-C handler")?;
+    eprintln!("run directory: {}", dir.display());
+    let bar = Bar::new();
+    let mut runner = Runner::open(&dir, options, &bar, &stop)?;
+    let result = runner.run();
+    bar.finish();
+    match result {
+        Ok(evals) => {
+            print_summary(&dir, &evals);
+            Ok(true)
+        }
+        Err(CoreError::Interrupted) => {
+            eprintln!(
+                "stopped at a safe point; continue with: rzero run --resume {}",
+                dir.display()
+            );
+            Ok(false)
+        }
+        Err(e) => Err(e).with_context(|| format!("run in {}", dir.display())),
+    }
+}
+
+fn print_summary(dir: &std::path::Path, evals: &[EvalReport]) {
+    println!("R-Zero run finished: {}", dir.display());
+    println!("{:<10} {:>12} {:>8}", "iteration", "held-out %", "boxed %");
+    for e in evals {
+        let acc = e
+            .synthetic_mean
+            .unwrap_or_else(|| e.accuracy.values().sum::<f64>() / e.accuracy.len().max(1) as f64);
+        println!(
+            "{:<10} {:>12.1} {:>8.1}",
+            e.iteration,
+            100.0 * acc,
+            100.0 * e.boxed_rate
+        );
+    }
+    println!(
+        "metrics: {}/metrics.jsonl · report: rzero report {}",
+        dir.display(),
+        dir.display()
+    );
+}

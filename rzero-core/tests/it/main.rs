@@ -1,0 +1,4 @@
+//! Integration tests of rzero-core, linked as one binary.
+
+mod pretrain;
+mod run;
