@@ -183,8 +183,17 @@ mod tests {
     }
 
     #[test]
-    fn missing_directory_names_the_temp_path() {
+    fn missing_parent_directories_are_created() {
         let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/x.json");
+        atomic_write_bytes(&path, b"x").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"x");
+    }
+
+    #[test]
+    fn a_parent_that_is_a_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("nope"), b"file").unwrap();
         let err = atomic_write_bytes(dir.path().join("nope/x.json"), b"x").unwrap_err();
         assert!(err.to_string().contains("nope"), "{err}");
     }
