@@ -203,6 +203,34 @@ fn question_table(md: &mut String, m: &[MetricsRecord]) {
     }
 }
 
+/// Where the time goes: `seconds_*` metrics summed per phase.
+const TIME_PARTS: [(&str, &str); 4] = [
+    ("seconds_generate", "generation"),
+    ("seconds_solver_sampling", "Solver sampling"),
+    ("seconds_score", "scoring"),
+    ("seconds_train", "training"),
+];
+
+fn time_table(md: &mut String, m: &[MetricsRecord]) {
+    let _ = writeln!(
+        md,
+        "| phase | {} | total |",
+        TIME_PARTS.map(|p| p.1).join(" | ")
+    );
+    let _ = writeln!(md, "|---|{}---|", "---:|".repeat(TIME_PARTS.len()));
+    for phase in ["challenger", "question_set", "solver", "eval"] {
+        let sums = TIME_PARTS.map(|(key, _)| {
+            m.iter()
+                .filter(|r| r.phase == phase)
+                .filter_map(|r| r.get(key))
+                .sum::<f64>()
+        });
+        let cells: Vec<String> = sums.iter().map(|s| format!("{s:.1}")).collect();
+        let total: f64 = sums.iter().sum();
+        let _ = writeln!(md, "| {phase} | {} | {total:.1} |", cells.join(" | "));
+    }
+}
+
 /// Writes `RUN/report/` (SVG plots and `summary.md`).
 pub fn write_report(run_dir: &Path) -> Result<ReportFiles> {
     let run = RunDir::new(run_dir);
@@ -227,6 +255,8 @@ pub fn write_report(run_dir: &Path) -> Result<ReportFiles> {
     eval_table(&mut md, &evals);
     md.push_str("\n## Question sets (oracle figures for synthetic tasks)\n\n");
     question_table(&mut md, &metrics);
+    md.push_str("\n## Where the time goes (seconds, all iterations)\n\n");
+    time_table(&mut md, &metrics);
     md.push_str("\n## Example questions per iteration\n\n");
     let mut examples: BTreeMap<usize, Vec<QuestionRecord>> = BTreeMap::new();
     for t in 1..=config.iterations {
@@ -258,4 +288,48 @@ pub fn write_report(run_dir: &Path) -> Result<ReportFiles> {
     let summary = dir.join("summary.md");
     rzero_data::atomic_write_bytes(&summary, md.as_bytes())?;
     Ok(ReportFiles { summary, plots })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(phase: &str, step: usize, values: &[(&str, f64)]) -> MetricsRecord {
+        let mut r = MetricsRecord::new(1, phase, step);
+        for (k, v) in values {
+            r.set(k, *v);
+        }
+        r
+    }
+
+    #[test]
+    fn time_table_sums_each_part_per_phase() {
+        let m = vec![
+            record(
+                "challenger",
+                0,
+                &[("seconds_generate", 1.0), ("seconds_train", 2.0)],
+            ),
+            record(
+                "challenger",
+                1,
+                &[("seconds_generate", 0.5), ("seconds_score", 0.3)],
+            ),
+            record("solver", 0, &[("seconds_train", 4.0)]),
+        ];
+        let mut md = String::new();
+        time_table(&mut md, &m);
+        let row = |phase: &str| {
+            md.lines()
+                .find(|l| l.starts_with(&format!("| {phase} |")))
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            row("challenger"),
+            "| challenger | 1.5 | 0.0 | 0.3 | 2.0 | 3.8 |"
+        );
+        assert_eq!(row("solver"), "| solver | 0.0 | 0.0 | 0.0 | 4.0 | 4.0 |");
+        assert_eq!(row("eval"), "| eval | 0.0 | 0.0 | 0.0 | 0.0 | 0.0 |");
+    }
 }

@@ -3,6 +3,7 @@
 //! policy's autodiff device, everything else in `rzero_grpo`.
 
 use std::ops::Range;
+use std::time::Instant;
 
 use burn::prelude::*;
 use rzero_grpo::{GrpoTrainer, PolicyOutput, RolloutBatch, UpdateReport};
@@ -32,6 +33,10 @@ pub struct TrainOutcome {
     pub report: UpdateReport,
     /// Largest |sampling-time − training-time| log-prob over all tokens.
     pub max_logprob_gap: f32,
+    /// Wall seconds of the no-grad forward passes (old and reference log-probs).
+    pub score_seconds: f64,
+    /// Wall seconds of the optimizer steps (forward, backward, AdamW).
+    pub train_seconds: f64,
 }
 
 /// Rows scored per forward pass when computing old/reference log-probs.
@@ -108,6 +113,7 @@ pub fn grpo_update(
         .max(1);
     let device = policy.model.embed_tokens.weight.device();
     let plain = policy.model.valid();
+    let started = Instant::now();
     let old = score_all(&plain, rollouts, width)?;
     let max_logprob_gap = max_gap(&old, rollouts, width);
     let reference = match reference {
@@ -117,6 +123,8 @@ pub fn grpo_update(
         )),
         None => None,
     };
+    let score_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
     let batch = RolloutBatch {
         rewards: rollouts.rewards.clone(),
         old_log_probs: Tensor::from_data(old, &device),
@@ -131,6 +139,8 @@ pub fn grpo_update(
     Ok(TrainOutcome {
         report,
         max_logprob_gap,
+        score_seconds,
+        train_seconds: started.elapsed().as_secs_f64(),
     })
 }
 

@@ -1,6 +1,8 @@
 //! ① Challenger phase: GRPO on the Challenger, rewarded by the Solver's
 //! uncertainty on its questions minus a BLEU repetition penalty.
 
+use std::time::Instant;
+
 use rzero_data::ChallengerSample;
 use rzero_grpo::GrpoTrainer;
 use rzero_model::Qwen3;
@@ -58,7 +60,9 @@ pub fn challenger_step(
         sampling: c.sampling,
         seed: seed(config, iteration, "challenger", step),
     };
+    let started = Instant::now();
     let outputs = challenger.sample(&request)?;
+    let seconds_generate = started.elapsed().as_secs_f64();
     let mut samples: Vec<ChallengerSample> = outputs
         .iter()
         .map(|o| {
@@ -82,6 +86,7 @@ pub fn challenger_step(
         .map(|&i| samples[i].question.as_deref().unwrap_or(""))
         .collect();
     let prompts = solver_prompts(config, challenger, &questions)?;
+    let started = Instant::now();
     let votes = vote_on(
         solver,
         prompts,
@@ -89,6 +94,7 @@ pub fn challenger_step(
         c.reward_sampling,
         seed(config, iteration, "challenger_vote", step),
     )?;
+    let seconds_solver_sampling = started.elapsed().as_secs_f64();
     let mut consistency = vec![0.0; samples.len()];
     for (k, &i) in valid.iter().enumerate() {
         consistency[i] = votes.consistency[k];
@@ -119,6 +125,8 @@ pub fn challenger_step(
 
     let mut m = MetricsRecord::new(iteration, "challenger", step);
     crate::phases::solver::trainer_metrics(&mut m, &outcome);
+    m.set("seconds_generate", seconds_generate);
+    m.set("seconds_solver_sampling", seconds_solver_sampling);
     let rewards: Vec<f64> = rollouts.rewards.iter().map(|&r| f64::from(r)).collect();
     let (mean, std) = mean_std(&rewards);
     m.set("reward_mean", mean).set("reward_std", std);

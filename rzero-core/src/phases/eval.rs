@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use rzero_data::bench::{general_match, parse_benchmark_list, solver_user_message};
 use rzero_data::synthetic::corpus::{HeldOut, HeldOutConfig};
@@ -78,6 +79,7 @@ pub fn evaluate(
     solver: &mut Policy,
     source: &BenchSource,
 ) -> Result<(EvalReport, MetricsRecord)> {
+    let started = Instant::now();
     let benches = parse_benchmark_list(&config.eval.benches.join(","))?;
     let greedy = SamplingConfig {
         temperature: 0.0,
@@ -148,6 +150,7 @@ pub fn evaluate(
         m.set(&format!("accuracy_{name}"), *acc);
     }
     m.set("boxed_rate", report.boxed_rate);
+    m.set("seconds_generate", started.elapsed().as_secs_f64());
     if let Some(mean) = report.synthetic_mean {
         m.set("accuracy_synthetic_mean", mean);
     }

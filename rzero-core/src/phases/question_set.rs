@@ -2,6 +2,8 @@
 //! answers each m times, the majority answer becomes the pseudo-label and
 //! the official filters keep the questions inside the consistency band.
 
+use std::time::Instant;
+
 use rzero_data::filter::QuestionFilter;
 use rzero_data::{ChallengerSample, FilterReport, QuestionRecord};
 
@@ -38,12 +40,14 @@ pub fn build_question_set(
         &config.prompts.challenger_system,
         &config.prompts.challenger_user,
     )?;
+    let started = Instant::now();
     let outputs = challenger.sample(&SampleRequest {
         prompts: vec![prompt; q.n],
         n: 1,
         sampling: q.sampling,
         seed: seed(config, iteration, "question_set", 0),
     })?;
+    let seconds_generate = started.elapsed().as_secs_f64();
     let mut filter = QuestionFilter::new(q.filter)?;
     let samples: Vec<ChallengerSample> = outputs
         .into_iter()
@@ -63,6 +67,7 @@ pub fn build_question_set(
         .map(|s| s.question.as_deref().unwrap_or(""))
         .collect();
     let prompts = solver_prompts(config, challenger, &questions)?;
+    let started = Instant::now();
     let votes = vote_on(
         solver,
         prompts,
@@ -70,6 +75,7 @@ pub fn build_question_set(
         q.label_sampling,
         seed(config, iteration, "question_set_vote", 0),
     )?;
+    let seconds_solver_sampling = started.elapsed().as_secs_f64();
     let all: Vec<QuestionRecord> = samples
         .iter()
         .enumerate()
@@ -93,6 +99,8 @@ pub fn build_question_set(
     let report = filter.report();
     let mut metrics = MetricsRecord::new(iteration, "question_set", 0);
     set_metrics(&mut metrics, q.n, &all, &kept);
+    metrics.set("seconds_generate", seconds_generate);
+    metrics.set("seconds_solver_sampling", seconds_solver_sampling);
     Ok(QuestionSet {
         all,
         kept,

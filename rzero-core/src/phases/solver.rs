@@ -1,6 +1,8 @@
 //! ③ Solver phase: GRPO on the Solver over the question set, rewarded by
 //! agreement with the pseudo-label.
 
+use std::time::Instant;
+
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rzero_data::{QuestionRecord, SolverSample};
@@ -78,6 +80,8 @@ pub fn trainer_metrics(m: &mut MetricsRecord, outcome: &TrainOutcome) {
         f64::from(outcome.report.rewards.zero_std_fraction),
     );
     m.set("max_logprob_gap", f64::from(outcome.max_logprob_gap));
+    m.set("seconds_score", outcome.score_seconds);
+    m.set("seconds_train", outcome.train_seconds);
 }
 
 /// One rollout step over `questions` (non-empty).
@@ -97,12 +101,14 @@ pub fn solver_step(
         .collect();
     let texts: Vec<&str> = picked.iter().map(|q| q.question.as_str()).collect();
     let prompts = solver_prompts(config, solver, &texts)?;
+    let started = Instant::now();
     let outputs = solver.sample(&SampleRequest {
         prompts: prompts.clone(),
         n: s.group_size,
         sampling: s.sampling,
         seed: seed(config, iteration, "solver", step),
     })?;
+    let seconds_generate = started.elapsed().as_secs_f64();
     let form = match s.reward_form {
         SolverRewardForm::Official => SolverForm::Official,
         SolverRewardForm::Binary => SolverForm::Binary,
@@ -140,6 +146,7 @@ pub fn solver_step(
     let outcome = grpo_update(solver, trainer, reference, &rollouts)?;
     let mut m = MetricsRecord::new(iteration, "solver", step);
     trainer_metrics(&mut m, &outcome);
+    m.set("seconds_generate", seconds_generate);
     let rewards: Vec<f64> = samples.iter().map(|x| x.reward).collect();
     let (mean, std) = mean_std(&rewards);
     m.set("reward_mean", mean).set("reward_std", std);

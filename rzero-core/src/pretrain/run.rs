@@ -148,7 +148,7 @@ pub fn pretrain(
                 .take(config.tokenizer_documents)
                 .map(Document::text)
                 .collect();
-            let tokenizer = train_tokenizer(&texts, config.vocab_size, out)?;
+            let tokenizer = train_tokenizer(&texts, config.vocab_size)?;
             write_tokenizer_files(&tokenizer, out)?;
             tokenizer
         }

@@ -118,7 +118,7 @@ fn tokenizer_round_trips_corpus_lines_and_splits_digits() {
     let (train, validation) = corpus_documents(&config).unwrap();
     let texts: Vec<String> = train.iter().map(|d| d.text()).collect();
     let dir = tempfile::tempdir().unwrap();
-    let tokenizer = train_tokenizer(&texts, config.vocab_size, dir.path()).unwrap();
+    let tokenizer = train_tokenizer(&texts, config.vocab_size).unwrap();
     for doc in validation.iter().chain(&train[..20]) {
         let text = doc.text();
         let ids = encode(&tokenizer, &text, dir.path()).unwrap();
