@@ -58,4 +58,4 @@ pub use generate::{Completion, FinishReason, GenerateOptions, TextDecoder, gener
 pub use hf_config::HfQwen3Config;
 pub use logprobs::{CompletionBatch, completion_logprobs};
 pub use model::{KvCache, Qwen3};
-pub use weights::{SaveOptions, load_pretrained, save_pretrained};
+pub use weights::{SaveDtype, SaveOptions, load_pretrained, save_pretrained};

@@ -4,11 +4,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
-use burn::tensor::DType;
 use rzero_data::synthetic::{CorpusConfig, Document, HeldOut, IM_END, pretraining_corpus};
 use rzero_grpo::AdamW;
 use rzero_model::hf_config::TokenIds;
-use rzero_model::{HfQwen3Config, Qwen3Config};
+use rzero_model::{HfQwen3Config, Qwen3Config, SaveDtype, SaveOptions};
 use tokenizers::Tokenizer;
 
 use super::card::{TrainingRecord, model_card};
@@ -23,7 +22,6 @@ use super::tokenizer::{
     ENDOFTEXT, encode, load_tokenizer, token_id, train_tokenizer, write_tokenizer_files,
 };
 use super::train::{TrainInputs, train_loop};
-use super::weights::save_weights;
 use crate::error::{CoreError, Result};
 
 /// Where and how a run goes.
@@ -205,8 +203,11 @@ pub fn export(
     hf.eos_token_id = Some(TokenIds::One(eos));
     hf.bos_token_id = Some(TokenIds::One(pad));
     hf.pad_token_id = Some(pad);
-    write_json(&dir.join("config.json"), &hf)?;
-    save_weights(model, &dir.join("model.safetensors"), DType::BF16)?;
+    let options = SaveOptions {
+        dtype: SaveDtype::BF16,
+        ..SaveOptions::default()
+    };
+    rzero_model::save_pretrained(model, &hf, dir, &options)?;
     write_json(&dir.join(RECORD_FILE), record)?;
     let card = model_card(record, None, None);
     rzero_data::atomic_write_bytes(dir.join("README.md"), card.as_bytes())?;

@@ -8,7 +8,7 @@ mod load;
 mod save;
 
 pub use load::{load_pretrained, load_weights};
-pub use save::{SaveOptions, save_pretrained};
+pub use save::{SaveDtype, SaveOptions, save_pretrained};
 
 /// Single-file checkpoint name.
 pub const SINGLE_FILE: &str = "model.safetensors";

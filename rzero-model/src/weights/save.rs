@@ -20,14 +20,63 @@ pub struct SaveOptions {
     /// `model-0000i-of-0000n.safetensors` shards plus
     /// `model.safetensors.index.json` (transformers' default is 5 GB).
     pub max_shard_bytes: usize,
+    /// Element type of the saved weights.
+    pub dtype: SaveDtype,
 }
 
 impl Default for SaveOptions {
     fn default() -> Self {
         Self {
             max_shard_bytes: 5_000_000_000,
+            dtype: SaveDtype::F32,
         }
     }
+}
+
+/// Element type of saved weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveDtype {
+    /// Exact: a reload gives the same model bit for bit.
+    F32,
+    /// Half the size; each value rounded to nearest-even as torch does.
+    BF16,
+}
+
+impl SaveDtype {
+    fn safetensors(self) -> Dtype {
+        match self {
+            SaveDtype::F32 => Dtype::F32,
+            SaveDtype::BF16 => Dtype::BF16,
+        }
+    }
+
+    fn torch_name(self) -> &'static str {
+        match self {
+            SaveDtype::F32 => "float32",
+            SaveDtype::BF16 => "bfloat16",
+        }
+    }
+
+    fn encode(self, values: &[f32]) -> Vec<u8> {
+        match self {
+            SaveDtype::F32 => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            SaveDtype::BF16 => values
+                .iter()
+                .flat_map(|v| f32_to_bf16(*v).to_le_bytes())
+                .collect(),
+        }
+    }
+}
+
+/// Round-to-nearest-even truncation of an f32 to its top 16 bits (NaN kept
+/// a quiet NaN), the rounding of torch's `.to(torch.bfloat16)`.
+fn f32_to_bf16(v: f32) -> u16 {
+    let bits = v.to_bits();
+    if v.is_nan() {
+        return ((bits >> 16) | 0x0040) as u16;
+    }
+    let round = 0x7fff + ((bits >> 16) & 1);
+    (bits.wrapping_add(round) >> 16) as u16
 }
 
 struct Entry {
@@ -37,7 +86,9 @@ struct Entry {
 }
 
 /// Writes `model` as an HF checkpoint into `dir` (created if needed):
-/// `config.json` (from `hf`, with `torch_dtype` F32) and F32 safetensors,
+/// `config.json` (from `hf`, with `torch_dtype` set to `options.dtype`) and
+/// safetensors of that dtype (names and header order sorted, so the same
+/// weights always give the same bytes),
 /// sharded above [`SaveOptions::max_shard_bytes`]. Every file is written
 /// atomically; weight files of an earlier save that this one does not
 /// replace are removed so a reader never mixes two checkpoints.
@@ -51,7 +102,7 @@ pub fn save_pretrained(
         path: dir.to_path_buf(),
         source,
     })?;
-    let entries = collect(model, dir)?;
+    let entries = collect(model, dir, options.dtype)?;
     let shards = split(entries, options.max_shard_bytes);
     let n = shards.len();
     let mut weight_map = BTreeMap::new();
@@ -64,7 +115,7 @@ pub fn save_pretrained(
             format!("model-{:05}-of-{:05}.safetensors", i + 1, n)
         };
         let path = dir.join(&file);
-        let bytes = serialize(shard, &path)?;
+        let bytes = serialize(shard, options.dtype, &path)?;
         write_atomic(&path, &bytes)?;
         for e in shard {
             total += e.bytes.len();
@@ -82,17 +133,18 @@ pub fn save_pretrained(
     }
     remove_stale(dir, &written)?;
     let mut hf = hf.clone();
+    let dtype_name = options.dtype.torch_name().to_string();
     if hf.dtype.is_some() {
-        hf.dtype = Some("float32".into());
+        hf.dtype = Some(dtype_name.clone());
     }
     if hf.torch_dtype.is_some() || hf.dtype.is_none() {
-        hf.torch_dtype = Some("float32".into());
+        hf.torch_dtype = Some(dtype_name);
     }
     write_json(&dir.join("config.json"), &hf)
 }
 
-/// Every parameter in HF layout and naming, as little-endian F32 bytes.
-fn collect(model: &Qwen3, dir: &Path) -> Result<Vec<Entry>> {
+/// Every parameter in HF layout and naming, as little-endian `dtype` bytes.
+fn collect(model: &Qwen3, dir: &Path, dtype: SaveDtype) -> Result<Vec<Entry>> {
     let mut entries = Vec::new();
     for tensor in model.collect(None, Some(Box::new(BurnToPyTorchAdapter)), false) {
         let name = hf_name(&tensor.name);
@@ -105,7 +157,7 @@ fn collect(model: &Qwen3, dir: &Path) -> Result<Vec<Entry>> {
         let data = data.convert::<f32>();
         let shape = data.shape().to_vec();
         let values = data.as_slice::<f32>().map_err(|e| fail(format!("{e:?}")))?;
-        let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let bytes = dtype.encode(values);
         entries.push(Entry { name, shape, bytes });
     }
     entries.sort_by(|a, b| a.name.cmp(&b.name));
@@ -130,14 +182,14 @@ fn split(entries: Vec<Entry>, max_bytes: usize) -> Vec<Vec<Entry>> {
     shards
 }
 
-fn serialize(shard: &[Entry], path: &Path) -> Result<Vec<u8>> {
+fn serialize(shard: &[Entry], dtype: SaveDtype, path: &Path) -> Result<Vec<u8>> {
     let err = |source| ModelError::Safetensors {
         path: path.to_path_buf(),
         source,
     };
     let mut views = Vec::with_capacity(shard.len());
     for e in shard {
-        let view = TensorView::new(Dtype::F32, e.shape.clone(), &e.bytes).map_err(err)?;
+        let view = TensorView::new(dtype.safetensors(), e.shape.clone(), &e.bytes).map_err(err)?;
         views.push((e.name.as_str(), view));
     }
     let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);

@@ -1,6 +1,7 @@
 //! Save → load round trips.
 
-use rzero_model::{SaveOptions, load_pretrained, save_pretrained};
+use rzero_model::{SaveDtype, SaveOptions, load_pretrained, save_pretrained};
+use safetensors::SafeTensors;
 
 use crate::common::{FIXTURES, device, expected, load, single, to_vec};
 
@@ -23,7 +24,16 @@ fn save_then_load_is_bit_exact_single_and_sharded() {
         let (model, hf) = load(name);
         for (shard, max_shard_bytes) in [(false, usize::MAX), (true, 40_000)] {
             let dir = tempfile::tempdir().unwrap();
-            save_pretrained(&model, &hf, dir.path(), &SaveOptions { max_shard_bytes }).unwrap();
+            save_pretrained(
+                &model,
+                &hf,
+                dir.path(),
+                &SaveOptions {
+                    max_shard_bytes,
+                    ..SaveOptions::default()
+                },
+            )
+            .unwrap();
             let index = dir.path().join("model.safetensors.index.json");
             assert_eq!(index.exists(), shard, "{name}");
             let (again, hf_again) = load_pretrained(dir.path(), &device()).unwrap();
@@ -46,6 +56,7 @@ fn resaving_replaces_shards_with_a_single_file() {
         dir.path(),
         &SaveOptions {
             max_shard_bytes: 40_000,
+            ..SaveOptions::default()
         },
     )
     .unwrap();
@@ -62,4 +73,40 @@ fn resaving_replaces_shards_with_a_single_file() {
     let a = to_vec(again.forward(tokens.clone(), positions.clone(), None));
     let b = to_vec(model.forward(tokens, positions, None));
     assert_eq!(a, b);
+}
+
+/// Each tensor's raw bytes and dtype, by name.
+fn tensors(path: &std::path::Path) -> Vec<(String, String, Vec<u8>)> {
+    let bytes = std::fs::read(path).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let mut out: Vec<_> = st
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| (name, format!("{:?}", view.dtype()), view.data().to_vec()))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn bf16_save_reproduces_torch_bf16_bytes_and_is_deterministic() {
+    // The fixture was written by torch in BF16; loaded as F32 (exact) and
+    // saved as BF16, every tensor must come back byte for byte.
+    let (model, hf) = load("qwen3_bf16_untied");
+    let options = SaveOptions {
+        dtype: SaveDtype::BF16,
+        ..SaveOptions::default()
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    save_pretrained(&model, &hf, a.path(), &options).unwrap();
+    save_pretrained(&model, &hf, b.path(), &options).unwrap();
+    let file = |d: &tempfile::TempDir| d.path().join("model.safetensors");
+    assert_eq!(
+        std::fs::read(file(&a)).unwrap(),
+        std::fs::read(file(&b)).unwrap()
+    );
+    let original = crate::common::fixture("qwen3_bf16_untied").join("model.safetensors");
+    assert_eq!(tensors(&file(&a)), tensors(&original));
+    let config = std::fs::read_to_string(a.path().join("config.json")).unwrap();
+    assert!(config.contains("bfloat16"), "{config}");
 }
