@@ -88,7 +88,9 @@ fn score(config: Qwen3Config, steps: usize) {
     let inputs = batch(&model, 1, 127, 16);
     report("ready");
     for _ in 0..steps {
-        let _ = completion_logprobs(&model, &inputs).sum().into_scalar::<f32>();
+        let _ = completion_logprobs(&model, &inputs)
+            .sum()
+            .into_scalar::<f32>();
     }
 }
 

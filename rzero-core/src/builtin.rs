@@ -17,10 +17,7 @@ use crate::error::{CoreError, Result};
 
 /// The embedded files: (name, bytes).
 pub const FILES: [(&str, &[u8]); 6] = [
-    (
-        "config.json",
-        include_bytes!("../models/tiny/config.json"),
-    ),
+    ("config.json", include_bytes!("../models/tiny/config.json")),
     (
         "model.safetensors",
         include_bytes!("../models/tiny/model.safetensors"),
