@@ -1,6 +1,8 @@
-//! The built-in tiny base model (`models/tiny/`, trained by `rzero pretrain`),
-//! embedded in the binary so `rzero run` works with no arguments, no
-//! network and no checkout — also after `cargo install --path rzero-cli`.
+//! The built-in tiny base model (`rzero-core/models/tiny/`, trained by
+//! `rzero pretrain`), embedded in the binary so `rzero run` works with no
+//! arguments, no network and no checkout — also after `cargo install`.
+//! The files live inside this crate so that its published package is
+//! self-contained (`include_bytes!` may not reach outside the package).
 //!
 //! [`builtin_model_dir`] writes the embedded files once into
 //! `$XDG_CACHE_HOME/rzero/tiny-<content hash>/` (or `~/.cache/...`): the
@@ -15,27 +17,24 @@ use crate::error::{CoreError, Result};
 
 /// The embedded files: (name, bytes).
 pub const FILES: [(&str, &[u8]); 6] = [
-    (
-        "config.json",
-        include_bytes!("../../models/tiny/config.json"),
-    ),
+    ("config.json", include_bytes!("../models/tiny/config.json")),
     (
         "model.safetensors",
-        include_bytes!("../../models/tiny/model.safetensors"),
+        include_bytes!("../models/tiny/model.safetensors"),
     ),
     (
         "tokenizer.json",
-        include_bytes!("../../models/tiny/tokenizer.json"),
+        include_bytes!("../models/tiny/tokenizer.json"),
     ),
     (
         "tokenizer_config.json",
-        include_bytes!("../../models/tiny/tokenizer_config.json"),
+        include_bytes!("../models/tiny/tokenizer_config.json"),
     ),
     (
         "generation_config.json",
-        include_bytes!("../../models/tiny/generation_config.json"),
+        include_bytes!("../models/tiny/generation_config.json"),
     ),
-    ("README.md", include_bytes!("../../models/tiny/README.md")),
+    ("README.md", include_bytes!("../models/tiny/README.md")),
 ];
 
 /// 64-bit FNV-1a over every file name and content: names the cache

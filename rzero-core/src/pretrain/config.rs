@@ -108,9 +108,9 @@ pub struct PretrainConfig {
 }
 
 impl PretrainConfig {
-    /// The recipe of the shipped `models/tiny`: Qwen3 S-like (hidden 128,
-    /// 4 layers, 4 heads / 2 KV heads, FFN 384, tied), 1 Challenger : 4
-    /// Solver documents, easy levels weighted up, every document seen once;
+    /// The recipe of the shipped `rzero-core/models/tiny`: Qwen3 S-like
+    /// (hidden 128, 4 layers, 4 heads / 2 KV heads, FFN 384, tied),
+    /// 1 Challenger : 4 Solver documents, easy levels weighted up, every document seen once;
     /// about an hour on 2 cores.
     pub fn tiny() -> Self {
         Self {

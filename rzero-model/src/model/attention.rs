@@ -79,12 +79,20 @@ impl Attention {
             Some((cache, layer)) => cache.append(layer, k, v),
             None => (k, v),
         };
-        // 3. Repeat KV heads for GQA, attend causally (bottom-right aligned, so
-        //    the same call serves prefill and one-token decoding).
-        let k = repeat_kv(k, h / kv);
-        let v = repeat_kv(v, h / kv);
-        let total = k.dims()[2];
-        let mask = mask.map(|m| m.expand([batch, h, seq, total]));
+        // 3. Attend causally (bottom-right aligned, so the same call serves
+        //    prefill and one-token decoding). flex's kernel shares each KV head
+        //    with its group of query heads and broadcasts the mask over heads;
+        //    the generic fallback (autodiff, other backends) needs both copied.
+        let (k, v, mask) = if native_gqa(&q) {
+            (k, v, mask)
+        } else {
+            let total = k.dims()[2];
+            (
+                repeat_kv(k, h / kv),
+                repeat_kv(v, h / kv),
+                mask.map(|m| m.expand([batch, h, seq, total])),
+            )
+        };
         let options = AttentionModuleOptions {
             is_causal: true,
             ..Default::default()
@@ -94,6 +102,14 @@ impl Attention {
         self.o_proj
             .forward(out.swap_dims(1, 2).reshape([batch, seq, h * hd]))
     }
+}
+
+/// True where `attention` takes fewer KV heads than query heads and a
+/// `[b, 1, s, t]` mask as they are: burn's flex backend without autodiff
+/// (autodiff differentiates a decomposed fallback that needs equal heads).
+fn native_gqa(q: &Tensor<4>) -> bool {
+    let device = q.device();
+    !device.is_autodiff() && device == Device::flex()
 }
 
 /// `[b, kv, t, d]` → `[b, kv · groups, t, d]`, each KV head repeated `groups` times.

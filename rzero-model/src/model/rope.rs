@@ -5,15 +5,19 @@
 //! here. For head width `d`, position `p` and `i < d/2`:
 //! `inv_freq_i = θ^(-2i/d)`, `angle = p · inv_freq_i` (repeated for both
 //! halves), and `rope(x) = x · cos(angle) + rotate_half(x) · sin(angle)` with
-//! `rotate_half([x1, x2]) = [-x2, x1]`.
+//! `rotate_half([x1, x2]) = [-x2, x1]`. The sign of `rotate_half` is folded
+//! into the sine table (`[-sin, sin]` over the two halves), which saves one
+//! pass over `x` per call and is exact (negation commutes with rounding).
 
 use burn::prelude::*;
 
-/// cos/sin tables for one batch of positions, shape `[batch, 1, seq, head_dim]`.
+/// cos and signed sin tables for one batch of positions, shape
+/// `[batch, 1, seq, head_dim]`.
 #[derive(Debug, Clone)]
 pub struct Rope {
     cos: Tensor<4>,
-    sin: Tensor<4>,
+    /// `[-sin, sin]`: the sine with `rotate_half`'s sign on the first half.
+    signed_sin: Tensor<4>,
 }
 
 impl Rope {
@@ -27,10 +31,10 @@ impl Rope {
             .collect();
         let inv_freq = Tensor::<1>::from_data(TensorData::new(inv_freq, [half]), &device);
         let angles = positions.float().unsqueeze_dim::<3>(2) * inv_freq.unsqueeze::<3>();
-        let angles = Tensor::cat(vec![angles.clone(), angles], 2).unsqueeze_dim::<4>(1);
+        let (cos, sin) = (angles.clone().cos(), angles.sin());
         Self {
-            cos: angles.clone().cos(),
-            sin: angles.sin(),
+            cos: Tensor::cat(vec![cos.clone(), cos], 2).unsqueeze_dim::<4>(1),
+            signed_sin: Tensor::cat(vec![sin.clone().neg(), sin], 2).unsqueeze_dim::<4>(1),
         }
     }
 
@@ -40,7 +44,7 @@ impl Rope {
         let half = d / 2;
         let x1 = x.clone().narrow(3, 0, half);
         let x2 = x.clone().narrow(3, half, half);
-        let rotated = Tensor::cat(vec![x2.neg(), x1], 3);
-        x * self.cos.clone() + rotated * self.sin.clone()
+        let swapped = Tensor::cat(vec![x2, x1], 3);
+        x * self.cos.clone() + swapped * self.signed_sin.clone()
     }
 }
