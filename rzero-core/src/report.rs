@@ -224,6 +224,7 @@ fn time_table(md: &mut String, m: &[MetricsRecord]) {
                 .filter(|r| r.phase == phase)
                 .filter_map(|r| r.get(key))
                 .sum::<f64>()
+                + 0.0 // an empty sum is -0.0
         });
         let cells: Vec<String> = sums.iter().map(|s| format!("{s:.1}")).collect();
         let total: f64 = sums.iter().sum();
