@@ -2,4 +2,5 @@
 
 mod architecture;
 mod check_answers;
+mod remote;
 mod run;

@@ -36,8 +36,18 @@ fn form(config: &RunConfig) -> (ChallengerForm, UncertaintyForm) {
     }
 }
 
+/// Where a Challenger step samples, and who scores it.
+#[derive(Debug, Clone, Copy)]
+pub struct ChallengerSamplers<'a> {
+    /// Servers holding the Challenger's current weights; `None` samples
+    /// the local model.
+    pub rollouts: Option<&'a dyn Sampler>,
+    /// The frozen Solver whose votes give the uncertainty reward.
+    pub solver: &'a dyn Sampler,
+}
+
 /// One rollout step: sample `P × G` Challenger outputs, score them against
-/// `solver`, and update `challenger` with GRPO.
+/// the Solver, and update `challenger` with GRPO.
 pub fn challenger_step(
     config: &RunConfig,
     iteration: usize,
@@ -45,7 +55,7 @@ pub fn challenger_step(
     challenger: &mut Policy,
     trainer: &mut GrpoTrainer,
     reference: Option<&Qwen3>,
-    solver: &mut dyn Sampler,
+    samplers: ChallengerSamplers<'_>,
 ) -> Result<ChallengerStepOutput> {
     let c = &config.challenger;
     let prompt = challenger.chat_prompt(
@@ -58,7 +68,10 @@ pub fn challenger_step(
         sampling: c.sampling,
         seed: seed(config, iteration, "challenger", step),
     };
-    let outputs = challenger.sample(&request)?;
+    let outputs = match samplers.rollouts {
+        Some(remote) => remote.sample(&request)?,
+        None => challenger.sample(&request)?,
+    };
     let mut samples: Vec<ChallengerSample> = outputs
         .iter()
         .map(|o| {
@@ -81,9 +94,9 @@ pub fn challenger_step(
         .iter()
         .map(|&i| samples[i].question.as_deref().unwrap_or(""))
         .collect();
-    let prompts = solver_prompts(config, challenger, &questions)?;
+    let prompts = solver_prompts(config, &challenger.tokenizer, &questions)?;
     let votes = vote_on(
-        solver,
+        samplers.solver,
         prompts,
         c.m_reward,
         c.reward_sampling,

@@ -9,7 +9,8 @@ use super::{seed, solver_prompts, vote_on};
 use crate::config::RunConfig;
 use crate::error::Result;
 use crate::metrics::{MetricsRecord, histogram01, mean_std};
-use crate::policy::{Policy, SampleRequest, Sampler};
+use crate::policy::{SampleRequest, Sampler, chat_prompt};
+use rzero_model::tokenizer::Tokenizer;
 use rzero_data::synthetic::oracle::parse_integer_answer;
 
 /// The labelled questions of one iteration.
@@ -25,16 +26,18 @@ pub struct QuestionSet {
     pub metrics: MetricsRecord,
 }
 
-/// Builds the question set of iteration `t` from `challenger` (just trained)
-/// and `solver` (the previous Solver).
+/// Builds the question set of iteration `t` from `challenger` (just trained;
+/// its prompts rendered with `tokenizer`) and `solver` (the previous Solver).
 pub fn build_question_set(
     config: &RunConfig,
     iteration: usize,
-    challenger: &mut Policy,
-    solver: &mut dyn Sampler,
+    tokenizer: &Tokenizer,
+    challenger: &dyn Sampler,
+    solver: &dyn Sampler,
 ) -> Result<QuestionSet> {
     let q = &config.question_set;
-    let prompt = challenger.chat_prompt(
+    let prompt = chat_prompt(
+        tokenizer,
         &config.prompts.challenger_system,
         &config.prompts.challenger_user,
     )?;
@@ -62,7 +65,7 @@ pub fn build_question_set(
         .iter()
         .map(|s| s.question.as_deref().unwrap_or(""))
         .collect();
-    let prompts = solver_prompts(config, challenger, &questions)?;
+    let prompts = solver_prompts(config, tokenizer, &questions)?;
     let votes = vote_on(
         solver,
         prompts,
