@@ -1,7 +1,9 @@
 //! The R-Zero loop: a Challenger and a Solver co-evolve from one base model.
 //!
 //! Main types: [`RunConfig`] (every value of DESIGN.md §2–§7, from TOML or a
-//! preset), [`MetricsRecord`] (one line of `metrics.jsonl`).
+//! preset), [`MetricsRecord`] (one line of `metrics.jsonl`),
+//! [`policy::Sampler`] (local model or [`remote::RemoteSampler`] on
+//! OpenAI-compatible servers, chosen per role by [`inference::InferenceConfig`]).
 #![warn(missing_docs)]
 
 pub mod builtin;

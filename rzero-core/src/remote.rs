@@ -47,8 +47,9 @@ impl RemoteSampler {
         })
     }
 
-    /// Asks every endpoint to load `dir` (SGLang's `/update_weights_from_disk`).
-    pub fn update_weights(&self, dir: &std::path::Path) -> Result<()> {
+    /// Asks every endpoint to load `dir` (SGLang's `/update_weights_from_disk`);
+    /// returns the endpoints that now serve it.
+    pub fn update_weights(&self, dir: &std::path::Path) -> Result<Vec<String>> {
         self.pool
             .update_weights(&dir.display().to_string())
             .map_err(|source| CoreError::Remote {

@@ -19,7 +19,7 @@ use crate::phases::question_set::build_question_set;
 use crate::phases::solver::solver_step;
 use crate::policy::{Policy, Sampler};
 use crate::remote::RemoteSampler;
-use crate::serving::{Frozen, Origin, Served};
+use crate::serving::{Frozen, Origin, Served, restrict};
 use rzero_model::tokenizer::Tokenizer;
 use crate::progress::{Progress, StopFlag};
 use crate::rundir::{Role, RunDir};
@@ -251,11 +251,36 @@ impl<'a> Runner<'a> {
         if !backend.is_remote() {
             return Ok(Frozen::Local(self.load(&dir, false)?));
         }
-        let sampler = RemoteSampler::new(key, backend, &inference.client, false)?;
         let origin = self.origin(t, role, self.steps(role).saturating_sub(1));
-        self.served
+        let live = self
+            .served
             .hand_over(inference, role, &dir, origin, self.run.root())?;
+        let backend = restrict(backend, &live);
+        let sampler = RemoteSampler::new(key, &backend, &inference.client, false)?;
         Ok(Frozen::Remote(sampler, Tokenizer::from_dir(&dir)?))
+    }
+
+    /// The servers of the Challenger's rollouts, holding the weights GRPO
+    /// has at the start of rollout step `step` of iteration `t`.
+    fn rollout_sampler(&mut self, t: usize, step: usize) -> Result<RemoteSampler> {
+        let (dir, origin) = if step == 0 {
+            let last = self.steps(Role::Challenger) - 1;
+            (
+                self.model_dir(t - 1, Role::Challenger),
+                self.origin(t - 1, Role::Challenger, last),
+            )
+        } else {
+            (
+                self.run.checkpoint(t, Role::Challenger, step - 1),
+                self.origin(t, Role::Challenger, step - 1),
+            )
+        };
+        let inference = &self.config.inference;
+        let live = self
+            .served
+            .hand_over(inference, Role::Challenger, &dir, origin, self.run.root())?;
+        let backend = restrict(&inference.challenger_rollouts, &live);
+        RemoteSampler::new("challenger_rollouts", &backend, &inference.client, true)
     }
 
     /// Which phase wrote `role`'s checkpoint of iteration `t`, step `step`.
@@ -274,13 +299,6 @@ impl<'a> Runner<'a> {
             self.resume_training(t, Role::Challenger, first, grpo)?;
         let reference = self.reference(t, Role::Challenger, &grpo)?;
         let solver = self.frozen("solver_reward", Role::Solver, t - 1)?;
-        let inference = &self.config.inference;
-        let rollouts = if inference.challenger_rollouts.is_remote() {
-            let key = "challenger_rollouts";
-            Some(RemoteSampler::new(key, &inference.challenger_rollouts, &inference.client, true)?)
-        } else {
-            None
-        };
         let mut state = RunState {
             iteration: t,
             next: Phase::Challenger { step: first },
@@ -291,16 +309,12 @@ impl<'a> Runner<'a> {
                 step + 1,
                 self.steps(Role::Challenger)
             ));
-            if rollouts.is_some() {
-                // The servers must sample from the weights GRPO has now.
-                let (dir, origin) = if step == 0 {
-                    let last = self.steps(Role::Challenger) - 1;
-                    (self.model_dir(t - 1, Role::Challenger), self.origin(t - 1, Role::Challenger, last))
-                } else {
-                    (self.run.checkpoint(t, Role::Challenger, step - 1), self.origin(t, Role::Challenger, step - 1))
-                };
-                self.served.hand_over(&self.config.inference, Role::Challenger, &dir, origin, self.run.root())?;
-            }
+            // Remote rollouts must come from the weights GRPO has now.
+            let rollouts = if self.config.inference.challenger_rollouts.is_remote() {
+                Some(self.rollout_sampler(t, step)?)
+            } else {
+                None
+            };
             let samplers = ChallengerSamplers {
                 rollouts: rollouts.as_ref().map(|r| r as &dyn Sampler),
                 solver: solver.sampler(),

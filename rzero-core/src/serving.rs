@@ -5,7 +5,9 @@
 //! a checkpoint just before a unit of work first samples from it: after the
 //! phase that wrote it, and again after a start or `--resume` (servers may
 //! hold anything then). A failed hand-over stops the run before the unit
-//! starts, so the run directory stays as it was.
+//! starts, so the run directory stays as it was. With `reload_endpoints`,
+//! a server that cannot be reached is left out of sampling until a later
+//! hand-over reaches it, so no sample comes from stale weights.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -53,27 +55,46 @@ pub(crate) struct Origin {
     pub(crate) step: usize,
 }
 
-/// The checkpoint each model role's servers hold, as far as this process knows.
+/// The checkpoint each model role's servers hold, and which servers took
+/// it, as far as this process knows.
 #[derive(Debug, Default)]
 pub(crate) struct Served {
-    held: BTreeMap<&'static str, PathBuf>,
+    held: BTreeMap<&'static str, (PathBuf, Vec<String>)>,
 }
 
 /// The `[inference]` roles that serve `role`'s weights.
 fn backends(config: &InferenceConfig, role: Role) -> Vec<(&'static str, &Backend)> {
-    let all = config.roles();
     let keys: &[&str] = match role {
         Role::Challenger => &["challenger_rollouts"],
         Role::Solver => &["solver_reward", "labelling", "eval"],
     };
-    all.into_iter()
+    config
+        .roles()
+        .into_iter()
         .filter(|(k, b)| keys.contains(k) && b.is_remote())
         .collect()
 }
 
+/// `backend` restricted to the endpoints in `live` (normalised URLs).
+pub(crate) fn restrict(backend: &Backend, live: &[String]) -> Backend {
+    let endpoints = backend
+        .endpoints
+        .iter()
+        .filter(|e| {
+            rzero_serve::client::check_endpoint(e).is_ok_and(|url| live.contains(&url))
+        })
+        .cloned()
+        .collect();
+    Backend {
+        endpoints,
+        model: backend.model.clone(),
+    }
+}
+
 impl Served {
-    /// Makes sure `role`'s servers hold `dir`: runs the hook and/or the
-    /// reload endpoint when they were told of another checkpoint (or none).
+    /// Makes sure `role`'s servers hold `dir` (reload endpoint and/or hook,
+    /// when they were told of another checkpoint or none); returns the
+    /// normalised endpoints that serve it.
     pub(crate) fn hand_over(
         &mut self,
         config: &InferenceConfig,
@@ -81,24 +102,32 @@ impl Served {
         dir: &Path,
         origin: Origin,
         run_dir: &Path,
-    ) -> Result<()> {
-        let remote = backends(config, role);
-        if remote.is_empty() || self.held.get(role.name()).is_some_and(|d| d == dir) {
-            return Ok(());
+    ) -> Result<Vec<String>> {
+        if let Some((held, live)) = self.held.get(role.name())
+            && held == dir
+        {
+            return Ok(live.clone());
         }
+        let remote = backends(config, role);
         let mut endpoints: Vec<String> = remote
             .iter()
-            .flat_map(|(_, b)| b.endpoints.iter().cloned())
+            .flat_map(|(_, b)| b.endpoints.iter())
+            .filter_map(|e| rzero_serve::client::check_endpoint(e).ok())
             .collect();
         endpoints.sort();
         endpoints.dedup();
-        if config.reload_endpoints {
-            let backend = Backend {
+        let Some((key, _)) = remote.first() else {
+            return Ok(endpoints);
+        };
+        let live = if config.reload_endpoints {
+            let all = Backend {
                 endpoints: endpoints.clone(),
                 model: None,
             };
-            RemoteSampler::new(remote[0].0, &backend, &config.client, false)?.update_weights(dir)?;
-        }
+            RemoteSampler::new(key, &all, &config.client, false)?.update_weights(dir)?
+        } else {
+            endpoints.clone()
+        };
         if let Some(command) = &config.weights_hook {
             let handoff = Handoff {
                 phase: origin.phase,
@@ -109,9 +138,11 @@ impl Served {
                 endpoints: &endpoints,
                 run_dir,
             };
-            run_hook(command, &handoff, Duration::from_secs_f64(config.client.timeout_secs))?;
+            let timeout = Duration::from_secs_f64(config.client.timeout_secs);
+            run_hook(command, &handoff, timeout)?;
         }
-        self.held.insert(role.name(), dir.to_path_buf());
-        Ok(())
+        self.held
+            .insert(role.name(), (dir.to_path_buf(), live.clone()));
+        Ok(live)
     }
 }

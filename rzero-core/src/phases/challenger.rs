@@ -37,13 +37,21 @@ fn form(config: &RunConfig) -> (ChallengerForm, UncertaintyForm) {
 }
 
 /// Where a Challenger step samples, and who scores it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct ChallengerSamplers<'a> {
     /// Servers holding the Challenger's current weights; `None` samples
     /// the local model.
     pub rollouts: Option<&'a dyn Sampler>,
     /// The frozen Solver whose votes give the uncertainty reward.
     pub solver: &'a dyn Sampler,
+}
+
+impl std::fmt::Debug for ChallengerSamplers<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChallengerSamplers")
+            .field("remote_rollouts", &self.rollouts.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// One rollout step: sample `P × G` Challenger outputs, score them against

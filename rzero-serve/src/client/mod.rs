@@ -180,13 +180,16 @@ impl Pool {
 
     /// Asks every endpoint to load the HF directory `model_path` with
     /// SGLang's `/update_weights_from_disk` (which `rzero serve` also
-    /// serves). Servers left on different weights would mix checkpoints, so
-    /// any failure is an error: [`ServeError::AllDown`] when none answered.
-    pub fn update_weights(&self, model_path: &str) -> Result<()> {
+    /// serves); returns the endpoints that now serve it. Unreachable ones
+    /// are left out (the caller must not sample from them: they hold older
+    /// weights); [`ServeError::AllDown`] when none answered, and a server
+    /// that answers but cannot load the directory is an error.
+    pub fn update_weights(&self, model_path: &str) -> Result<Vec<String>> {
         let request = UpdateWeightsRequest {
             model_path: model_path.to_string(),
         };
         let mut unreachable = Vec::new();
+        let mut loaded = Vec::new();
         for endpoint in &self.endpoints {
             let failed = |reason: String| ServeError::BadResponse {
                 endpoint: endpoint.url.clone(),
@@ -206,21 +209,18 @@ impl Pool {
             if !answer.success {
                 return Err(failed(answer.message));
             }
+            loaded.push(endpoint.url.clone());
         }
-        match unreachable.len() {
-            0 => Ok(()),
-            n if n == self.endpoints.len() => Err(ServeError::AllDown {
+        if loaded.is_empty() {
+            return Err(ServeError::AllDown {
                 attempts: 1,
                 failures: unreachable,
-            }),
-            _ => {
-                let (endpoint, reason) = unreachable.swap_remove(0);
-                Err(ServeError::BadResponse {
-                    endpoint,
-                    reason: format!("loading {model_path}: {reason}"),
-                })
-            }
+            });
         }
+        for (endpoint, reason) in &unreachable {
+            tracing::warn!(%endpoint, %reason, model_path, "endpoint unreachable: left out until it takes new weights");
+        }
+        Ok(loaded)
     }
 
     /// The endpoint to try: not benched first, then least busy, then the

@@ -65,11 +65,18 @@ struct Shared {
 }
 
 /// A running server; dropping it does not stop it (see [`Server::shutdown`]).
-#[derive(Debug)]
 pub struct Server {
     address: SocketAddr,
     http: Arc<tiny_http::Server>,
     threads: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Server {
