@@ -51,8 +51,8 @@ pub fn serve(c: &mut Criterion) {
         endpoints: vec![server.url()],
         model: None,
     };
-    let remote = RemoteSampler::new("bench", &backend, &ClientSettings::default(), false)
-        .expect("client");
+    let remote =
+        RemoteSampler::new("bench", &backend, &ClientSettings::default(), false).expect("client");
 
     let mut group = c.benchmark_group("serve_tiny");
     group

@@ -99,7 +99,9 @@ fn tail(text: &str) -> String {
     const MAX: usize = 800;
     let text = text.trim();
     let start = text.len().saturating_sub(MAX);
-    let start = (start..=text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    let start = (start..=text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
     text[start..].to_string()
 }
 
@@ -132,9 +134,17 @@ mod tests {
             out.display()
         );
         let endpoints = ["http://a:1".to_string(), "http://b:2".to_string()];
-        run_hook(&sh(&script), &handoff(tmp.path(), &endpoints), Duration::from_secs(10)).unwrap();
+        run_hook(
+            &sh(&script),
+            &handoff(tmp.path(), &endpoints),
+            Duration::from_secs(10),
+        )
+        .unwrap();
         let seen = std::fs::read_to_string(out).unwrap();
-        let want = format!("solver 2 solver {} http://a:1 http://b:2\n", tmp.path().display());
+        let want = format!(
+            "solver 2 solver {} http://a:1 http://b:2\n",
+            tmp.path().display()
+        );
         assert_eq!(seen, want);
     }
 
@@ -142,9 +152,17 @@ mod tests {
     fn a_failing_or_hanging_hook_is_an_error_naming_it() {
         let tmp = tempfile::tempdir().unwrap();
         let h = handoff(tmp.path(), &[]);
-        let err = run_hook(&sh("echo no server >&2; exit 3"), &h, Duration::from_secs(10)).unwrap_err();
+        let err = run_hook(
+            &sh("echo no server >&2; exit 3"),
+            &h,
+            Duration::from_secs(10),
+        )
+        .unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("exit status: 3") && text.contains("no server"), "{text}");
+        assert!(
+            text.contains("exit status: 3") && text.contains("no server"),
+            "{text}"
+        );
         assert!(text.contains("--resume"), "{text}");
         let err = run_hook(&sh("sleep 5"), &h, Duration::from_millis(200)).unwrap_err();
         assert!(err.to_string().contains("killed"), "{err}");

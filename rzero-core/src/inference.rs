@@ -113,10 +113,12 @@ impl InferenceConfig {
             && self.weights_hook.is_none()
             && !self.reload_endpoints
         {
-            return Err("`inference.challenger_rollouts` is remote, so the servers need each \
+            return Err(
+                "`inference.challenger_rollouts` is remote, so the servers need each \
                  step's weights: set `inference.reload_endpoints = true` or \
                  `inference.weights_hook`"
-                .into());
+                    .into(),
+            );
         }
         let challenger: BTreeSet<String> = normalised(&self.challenger_rollouts);
         for (key, backend) in &self.roles()[1..] {

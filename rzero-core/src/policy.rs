@@ -7,8 +7,8 @@ use burn::prelude::*;
 use rzero_model::chat::ChatMessage;
 use rzero_model::tokenizer::Tokenizer;
 use rzero_model::{
-    Completion, GenerateOptions, HfQwen3Config, Qwen3, SaveOptions, generate_seeded, load_pretrained,
-    save_pretrained,
+    Completion, GenerateOptions, HfQwen3Config, Qwen3, SaveOptions, generate_seeded,
+    load_pretrained, save_pretrained,
 };
 
 use crate::config::SamplingConfig;
@@ -144,7 +144,8 @@ impl Sampler for Policy {
             let first = chunk_index * per_call;
             let chunk_seeds = &seeds[first..first + chunk.len()];
             let decoder = |ids: &[u32]| self.tokenizer.decode(ids, true);
-            let mut done = generate_seeded(&self.model, chunk, chunk_seeds, &options, Some(&decoder))?;
+            let mut done =
+                generate_seeded(&self.model, chunk, chunk_seeds, &options, Some(&decoder))?;
             for c in &mut done {
                 c.prompt_index += first;
             }

@@ -3,8 +3,7 @@
 
 use crate::config::{
     ChallengerConfig, ChallengerRewardForm, EvalConfig, GrpoSettings, InferenceConfig, Prompts,
-    QuestionSetConfig,
-    RunConfig, SamplingConfig, SolverConfig, SolverRewardForm,
+    QuestionSetConfig, RunConfig, SamplingConfig, SolverConfig, SolverRewardForm,
 };
 use crate::error::{CoreError, Result};
 use rzero_data::{Band, FilterConfig};

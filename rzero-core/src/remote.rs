@@ -75,7 +75,12 @@ impl RemoteSampler {
         }
     }
 
-    fn completion(&self, prompt_index: usize, choice: &Choice, endpoint_hint: &str) -> Result<Completion> {
+    fn completion(
+        &self,
+        prompt_index: usize,
+        choice: &Choice,
+        endpoint_hint: &str,
+    ) -> Result<Completion> {
         let bad = |reason: String| CoreError::Remote {
             role: self.role,
             source: ServeError::BadResponse {
@@ -188,8 +193,15 @@ mod tests {
 
     #[test]
     fn token_ids_come_from_token_id_strings_or_the_token_ids_field() {
-        let c = choice(&["token_id:5", "token_id:9"], &[Some(-0.5), Some(-1.0)], None);
-        assert_eq!(tokens_and_logprobs(&c).unwrap(), (vec![5, 9], vec![-0.5, -1.0]));
+        let c = choice(
+            &["token_id:5", "token_id:9"],
+            &[Some(-0.5), Some(-1.0)],
+            None,
+        );
+        assert_eq!(
+            tokens_and_logprobs(&c).unwrap(),
+            (vec![5, 9], vec![-0.5, -1.0])
+        );
         let c = choice(&["a", "b"], &[Some(-0.5), Some(-1.0)], Some(vec![3, 4]));
         assert_eq!(tokens_and_logprobs(&c).unwrap().0, [3, 4]);
         assert_eq!(finish_reason(&c), FinishReason::Eos);
@@ -198,9 +210,17 @@ mod tests {
     #[test]
     fn missing_ids_or_mismatched_logprobs_are_errors() {
         let plain = choice(&["a"], &[Some(-0.5)], None);
-        assert!(tokens_and_logprobs(&plain).unwrap_err().contains("return_tokens_as_token_ids"));
+        assert!(
+            tokens_and_logprobs(&plain)
+                .unwrap_err()
+                .contains("return_tokens_as_token_ids")
+        );
         let short = choice(&["token_id:1", "token_id:2"], &[Some(-0.5)], None);
-        assert!(tokens_and_logprobs(&short).unwrap_err().contains("2 token ids but 1"));
+        assert!(
+            tokens_and_logprobs(&short)
+                .unwrap_err()
+                .contains("2 token ids but 1")
+        );
         let null = choice(&["token_id:1"], &[None], None);
         assert!(tokens_and_logprobs(&null).is_err());
     }

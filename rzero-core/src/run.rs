@@ -18,12 +18,12 @@ use crate::phases::eval::{BenchSource, EvalReport, evaluate};
 use crate::phases::question_set::build_question_set;
 use crate::phases::solver::solver_step;
 use crate::policy::{Policy, Sampler};
-use crate::remote::RemoteSampler;
-use crate::serving::{Frozen, Origin, Served, restrict};
-use rzero_model::tokenizer::Tokenizer;
 use crate::progress::{Progress, StopFlag};
+use crate::remote::RemoteSampler;
 use crate::rundir::{Role, RunDir};
+use crate::serving::{Frozen, Origin, Served, restrict};
 use crate::state::{Phase, RunState};
+use rzero_model::tokenizer::Tokenizer;
 
 /// Where and how a run executes.
 #[derive(Debug, Clone)]
@@ -276,9 +276,9 @@ impl<'a> Runner<'a> {
             )
         };
         let inference = &self.config.inference;
-        let live = self
-            .served
-            .hand_over(inference, Role::Challenger, &dir, origin, self.run.root())?;
+        let live =
+            self.served
+                .hand_over(inference, Role::Challenger, &dir, origin, self.run.root())?;
         let backend = restrict(&inference.challenger_rollouts, &live);
         RemoteSampler::new("challenger_rollouts", &backend, &inference.client, true)
     }

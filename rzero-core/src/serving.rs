@@ -80,9 +80,7 @@ pub(crate) fn restrict(backend: &Backend, live: &[String]) -> Backend {
     let endpoints = backend
         .endpoints
         .iter()
-        .filter(|e| {
-            rzero_serve::client::check_endpoint(e).is_ok_and(|url| live.contains(&url))
-        })
+        .filter(|e| rzero_serve::client::check_endpoint(e).is_ok_and(|url| live.contains(&url)))
         .cloned()
         .collect();
     Backend {

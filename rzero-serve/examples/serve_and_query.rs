@@ -15,7 +15,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/tiny")));
-    let server = Server::start(ServerConfig::new(model, "127.0.0.1:0".into(), Device::flex()))?;
+    let server = Server::start(ServerConfig::new(
+        model,
+        "127.0.0.1:0".into(),
+        Device::flex(),
+    ))?;
     println!("serving on {}", server.url());
     let pool = Pool::new(PoolConfig::new(vec![server.url()]))?;
     let request = CompletionRequest {
@@ -28,8 +32,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..CompletionRequest::default()
     };
     for choice in &pool.complete(&request)?.choices {
-        let lps = choice.logprobs.as_ref().map_or(0, |l| l.token_logprobs.len());
-        println!("[{}] {:?} ({lps} log-probs, {:?})", choice.index, choice.text, choice.finish_reason);
+        let lps = choice
+            .logprobs
+            .as_ref()
+            .map_or(0, |l| l.token_logprobs.len());
+        println!(
+            "[{}] {:?} ({lps} log-probs, {:?})",
+            choice.index, choice.text, choice.finish_reason
+        );
     }
     server.shutdown();
     Ok(())

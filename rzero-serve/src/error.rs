@@ -38,7 +38,10 @@ pub enum ServeError {
         reason: String,
     },
     /// Every endpoint failed on the request's last tries.
-    #[error("all inference endpoints are down ({attempts} tries): {}", list_failures(failures))]
+    #[error(
+        "all inference endpoints are down ({attempts} tries): {}",
+        list_failures(failures)
+    )]
     AllDown {
         /// Tries made for the request that gave up.
         attempts: usize,

@@ -239,9 +239,15 @@ mod tests {
     fn prompt_forms_parse_as_vllm_accepts_them() {
         let p = |s: &str| serde_json::from_str::<Prompt>(s).unwrap();
         assert_eq!(p("[1, 2]"), Prompt::TokenIds(vec![1, 2]));
-        assert_eq!(p("[[1], [2]]"), Prompt::TokenIdBatch(vec![vec![1], vec![2]]));
+        assert_eq!(
+            p("[[1], [2]]"),
+            Prompt::TokenIdBatch(vec![vec![1], vec![2]])
+        );
         assert_eq!(p("\"hi\""), Prompt::Text("hi".into()));
-        assert_eq!(p("[\"a\", \"b\"]"), Prompt::TextBatch(vec!["a".into(), "b".into()]));
+        assert_eq!(
+            p("[\"a\", \"b\"]"),
+            Prompt::TextBatch(vec!["a".into(), "b".into()])
+        );
     }
 
     #[test]

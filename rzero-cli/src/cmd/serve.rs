@@ -35,9 +35,15 @@ pub struct ServeArgs {
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let model = match &args.model {
         Some(m) => m.clone(),
-        None => rzero_core::builtin::builtin_model_dir().context("unpacking the built-in tiny model")?,
+        None => {
+            rzero_core::builtin::builtin_model_dir().context("unpacking the built-in tiny model")?
+        }
     };
-    let mut config = ServerConfig::new(model, format!("{}:{}", args.host, args.port), args.device.device()?);
+    let mut config = ServerConfig::new(
+        model,
+        format!("{}:{}", args.host, args.port),
+        args.device.device()?,
+    );
     config.served_model_name = args.served_model_name.clone();
     config.max_batch_rows = args.max_batch_rows;
     let server = Server::start(config).context("starting rzero serve")?;

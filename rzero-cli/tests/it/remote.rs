@@ -35,7 +35,11 @@ impl Served {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut first)
             .unwrap();
-        let url = first.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{first}")).to_string();
+        let url = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("{first}"))
+            .to_string();
         let (send, log) = channel();
         let stderr = child.stderr.take().unwrap();
         std::thread::spawn(move || {
@@ -78,11 +82,24 @@ impl Drop for Served {
 
 /// Smoke preset, one iteration; the Solver roles on `endpoints` (none = local).
 fn config(dir: &Path, endpoints: &[String]) -> PathBuf {
-    let out = rzero().args(["run", "--preset", "smoke", "--print-config"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut text = String::from_utf8(out.stdout).unwrap().replace("iterations = 2", "iterations = 1");
+    let out = rzero()
+        .args(["run", "--preset", "smoke", "--print-config"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut text = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace("iterations = 2", "iterations = 1");
     if !endpoints.is_empty() {
-        let list = endpoints.iter().map(|e| format!("\"{e}\"")).collect::<Vec<_>>().join(", ");
+        let list = endpoints
+            .iter()
+            .map(|e| format!("\"{e}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
         text = text
             .replace("reload_endpoints = false", "reload_endpoints = true")
             .replace("timeout_secs = 600.0", "timeout_secs = 300.0")
@@ -93,13 +110,23 @@ fn config(dir: &Path, endpoints: &[String]) -> PathBuf {
             text = text.replace(&table, &format!("[inference.{role}]\nendpoints = [{list}]"));
         }
     }
-    let path = dir.join(if endpoints.is_empty() { "local.toml" } else { "remote.toml" });
+    let path = dir.join(if endpoints.is_empty() {
+        "local.toml"
+    } else {
+        "remote.toml"
+    });
     std::fs::write(&path, text).unwrap();
     path
 }
 
 fn run(config: &Path, out: &Path) -> std::process::Output {
-    rzero().args(["run", "--config"]).arg(config).arg("--out").arg(out).output().unwrap()
+    rzero()
+        .args(["run", "--config"])
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
 }
 
 fn metrics(dir: &Path) -> Vec<Value> {
@@ -116,7 +143,11 @@ fn metrics(dir: &Path) -> Vec<Value> {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[test]
@@ -124,22 +155,45 @@ fn two_servers_give_local_results_and_survive_one_being_killed_mid_phase() {
     let tmp = tempfile::tempdir().unwrap();
     let local = tmp.path().join("local");
     let out = run(&config(tmp.path(), &[]), &local);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let (a, b) = (Served::start(0), Served::start(0));
     let remote = tmp.path().join("remote");
     let cfg = config(tmp.path(), &[a.url.clone(), b.url.clone()]);
-    let child = rzero().args(["run", "--config"]).arg(&cfg).arg("--out").arg(&remote)
-        .stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = rzero()
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&remote)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     a.wait_for_a_batch();
     a.kill();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     assert_eq!(metrics(&remote), metrics(&local));
-    for file in ["iter_000/eval.json", "iter_001/questions_all.jsonl", "iter_001/eval.json"] {
+    for file in [
+        "iter_000/eval.json",
+        "iter_001/questions_all.jsonl",
+        "iter_001/eval.json",
+    ] {
         let (l, r) = (local.join(file), remote.join(file));
-        assert_eq!(std::fs::read(&r).unwrap(), std::fs::read(&l).unwrap(), "{file}");
+        assert_eq!(
+            std::fs::read(&r).unwrap(),
+            std::fs::read(&l).unwrap(),
+            "{file}"
+        );
     }
     drop(b);
 }
@@ -148,7 +202,10 @@ fn two_servers_give_local_results_and_survive_one_being_killed_mid_phase() {
 fn all_servers_down_stops_with_state_intact_then_resume_finishes() {
     let tmp = tempfile::tempdir().unwrap();
     let ports = [free_port(), free_port()];
-    let endpoints: Vec<String> = ports.iter().map(|p| format!("http://127.0.0.1:{p}")).collect();
+    let endpoints: Vec<String> = ports
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{p}"))
+        .collect();
     let dir = tmp.path().join("run");
     let out = run(&config(tmp.path(), &endpoints), &dir);
     assert_eq!(out.status.code(), Some(1));
@@ -157,14 +214,28 @@ fn all_servers_down_stops_with_state_intact_then_resume_finishes() {
     for e in &endpoints {
         assert!(err.contains(e.as_str()), "{e} not named: {err}");
     }
-    let state: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
     // Stopped before the first unit (iteration 0's evaluation) did anything.
-    assert_eq!((state["iteration"].clone(), state["next"]["phase"].clone()), (0.into(), "eval".into()), "{state}");
+    assert_eq!(
+        (state["iteration"].clone(), state["next"]["phase"].clone()),
+        (0.into(), "eval".into()),
+        "{state}"
+    );
 
     let servers: Vec<Served> = ports.iter().map(|&p| Served::start(p)).collect();
     assert_eq!(servers[0].port(), ports[0]);
-    let out = rzero().args(["run", "--resume"]).arg(&dir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let state: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+    let out = rzero()
+        .args(["run", "--resume"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
     assert_eq!(state["next"]["phase"], "done", "{state}");
 }

@@ -12,8 +12,8 @@ use rzero_reward::{extract_boxed, majority_vote};
 use crate::config::RunConfig;
 use crate::error::Result;
 use crate::policy::{SampleRequest, Sampler, chat_prompt};
-use rzero_model::tokenizer::Tokenizer;
 use crate::seeds::unit_seed;
+use rzero_model::tokenizer::Tokenizer;
 
 /// Solver votes on each question: the extracted answers (`""` when none) of
 /// `m` samples at `sampling`, and their majority vote's label and p̂.

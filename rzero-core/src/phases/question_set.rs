@@ -10,8 +10,8 @@ use crate::config::RunConfig;
 use crate::error::Result;
 use crate::metrics::{MetricsRecord, histogram01, mean_std};
 use crate::policy::{SampleRequest, Sampler, chat_prompt};
-use rzero_model::tokenizer::Tokenizer;
 use rzero_data::synthetic::oracle::parse_integer_answer;
+use rzero_model::tokenizer::Tokenizer;
 
 /// The labelled questions of one iteration.
 #[derive(Debug)]

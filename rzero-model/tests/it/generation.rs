@@ -2,9 +2,7 @@
 
 use burn::prelude::*;
 use rzero_model::sampling::Sampling;
-use rzero_model::{
-    FinishReason, GenerateOptions, ModelError, Result, generate, generate_seeded,
-};
+use rzero_model::{FinishReason, GenerateOptions, ModelError, Result, generate, generate_seeded};
 
 use crate::common::{device, expected, load, max_abs_diff, single, to_vec};
 
@@ -98,10 +96,17 @@ fn prompt_seeds_make_each_prompt_independent_of_its_batch() {
     let both = generate_seeded(&model, &prompts, &[11, 22], &options, None).unwrap();
     for (p, seed) in [(0usize, 11u64), (1, 22)] {
         // A lone prompt through `generate` with that seed draws the same stream.
-        let alone_options = GenerateOptions { seed, ..options.clone() };
+        let alone_options = GenerateOptions {
+            seed,
+            ..options.clone()
+        };
         let alone = generate(&model, &prompts[p..=p], &alone_options, None).unwrap();
         for s in 0..2 {
-            assert_eq!(both[2 * p + s].token_ids, alone[s].token_ids, "prompt {p} sample {s}");
+            assert_eq!(
+                both[2 * p + s].token_ids,
+                alone[s].token_ids,
+                "prompt {p} sample {s}"
+            );
         }
     }
     let err = generate_seeded(&model, &prompts, &[1], &options, None).unwrap_err();

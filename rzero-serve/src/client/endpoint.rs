@@ -200,7 +200,10 @@ mod tests {
         let first = e.down_until(now).unwrap() - now;
         e.mark_failed("refused".into(), Duration::from_secs(10));
         let second = e.down_until(now).unwrap() - now;
-        assert!(second > first + Duration::from_secs(5), "{first:?} {second:?}");
+        assert!(
+            second > first + Duration::from_secs(5),
+            "{first:?} {second:?}"
+        );
         assert!(e.is_failing());
         assert_eq!(e.last_error().as_deref(), Some("refused"));
         e.mark_ok();

@@ -112,7 +112,9 @@ impl Pool {
                 scope.spawn(|| {
                     while !abort.load(Ordering::SeqCst) {
                         let i = next.fetch_add(1, Ordering::SeqCst);
-                        let Some(request) = requests.get(i) else { break };
+                        let Some(request) = requests.get(i) else {
+                            break;
+                        };
                         match self.complete(request) {
                             Ok(r) => lock(&slots)[i] = Some(r),
                             Err(e) => {
@@ -313,7 +315,10 @@ mod tests {
             ..CompletionRequest::default()
         };
         let ok = checked(response(&[2, 0, 1]), &request, "http://a").unwrap();
-        assert_eq!(ok.choices.iter().map(|c| c.index).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(
+            ok.choices.iter().map(|c| c.index).collect::<Vec<_>>(),
+            [0, 1, 2]
+        );
         for bad in [&[0, 1][..], &[0, 1, 1], &[0, 1, 2, 3]] {
             let err = checked(response(bad), &request, "http://a").unwrap_err();
             assert!(err.to_string().contains("http://a"), "{err}");

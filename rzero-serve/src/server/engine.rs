@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use burn::prelude::*;
 use rzero_model::tokenizer::Tokenizer;
-use rzero_model::{Completion, GenerateOptions, ModelError, Qwen3, generate_seeded, load_pretrained};
+use rzero_model::{
+    Completion, GenerateOptions, ModelError, Qwen3, generate_seeded, load_pretrained,
+};
 
 use crate::error::ServeError;
 
@@ -135,7 +137,11 @@ fn run_chunk(loaded: &Loaded, jobs: Vec<GenerateJob>) {
     let seeds: Vec<u64> = jobs.iter().flat_map(|j| j.seeds.iter().copied()).collect();
     let options = &jobs[0].options;
     let decoder = |ids: &[u32]| loaded.tokenizer.decode(ids, true);
-    tracing::debug!(requests = jobs.len(), prompts = prompts.len(), "generating a batch");
+    tracing::debug!(
+        requests = jobs.len(),
+        prompts = prompts.len(),
+        "generating a batch"
+    );
     match generate_seeded(&loaded.model, &prompts, &seeds, options, Some(&decoder)) {
         Ok(mut all) => {
             let n = options.samples_per_prompt;

@@ -62,7 +62,11 @@ fn json<T: Serialize>(value: &T) -> String {
 }
 
 fn error(code: u16, message: &str) -> (u16, String) {
-    let kind = if code >= 500 { "server_error" } else { "invalid_request_error" };
+    let kind = if code >= 500 {
+        "server_error"
+    } else {
+        "invalid_request_error"
+    };
     let body = ErrorBody {
         error: ErrorDetail {
             message: message.to_string(),
@@ -92,7 +96,13 @@ fn completions(body: &str, shared: &Shared, jobs: &Sender<Job>) -> (u16, String)
         Err(e) => return error(400, &format!("bad completions request: {e}")),
     };
     if let Some(model) = request.model.as_deref().filter(|m| *m != shared.name) {
-        return error(404, &format!("the model `{model}` does not exist (serving `{}`)", shared.name));
+        return error(
+            404,
+            &format!(
+                "the model `{model}` does not exist (serving `{}`)",
+                shared.name
+            ),
+        );
     }
     let tokenizer = std::sync::Arc::clone(&read(&shared.tokenizer));
     let prepared = prompt_ids(request.prompt.as_ref(), &tokenizer)
@@ -102,7 +112,9 @@ fn completions(body: &str, shared: &Shared, jobs: &Sender<Job>) -> (u16, String)
         Err(BadRequest(reason)) => return error(400, &reason),
     };
     let count = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let seed = request.seed.unwrap_or_else(|| super::unix_now() ^ count.rotate_left(32));
+    let seed = request
+        .seed
+        .unwrap_or_else(|| super::unix_now() ^ count.rotate_left(32));
     let prompt_tokens = prompts.iter().map(Vec::len).sum();
     let (reply, answer) = channel();
     let job = GenerateJob {
@@ -117,7 +129,15 @@ fn completions(body: &str, shared: &Shared, jobs: &Sender<Job>) -> (u16, String)
     match answer.recv() {
         Ok(Ok(done)) => {
             let id = format!("cmpl-rzero-{count}");
-            let body = response(&request, &done, prompt_tokens, &shared.name, &tokenizer, id, super::unix_now());
+            let body = response(
+                &request,
+                &done,
+                prompt_tokens,
+                &shared.name,
+                &tokenizer,
+                id,
+                super::unix_now(),
+            );
             (200, json(&body))
         }
         Ok(Err(e)) => error(400, &e.to_string()),

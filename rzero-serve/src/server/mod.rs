@@ -87,13 +87,10 @@ impl Server {
             address: config.address.clone(),
             reason: e.to_string(),
         })?;
-        let address = http
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| ServeError::Bind {
-                address: config.address.clone(),
-                reason: "not an IP address".into(),
-            })?;
+        let address = http.server_addr().to_ip().ok_or_else(|| ServeError::Bind {
+            address: config.address.clone(),
+            reason: "not an IP address".into(),
+        })?;
         let http = Arc::new(http);
         let (jobs, receiver) = channel();
         let shared = Arc::new(Shared {

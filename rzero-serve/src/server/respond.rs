@@ -30,7 +30,9 @@ pub(crate) fn prompt_ids(
         Some(Prompt::TokenIds(ids)) => vec![ids.clone()],
         Some(Prompt::TokenIdBatch(batch)) => batch.clone(),
         Some(Prompt::Text(text)) => vec![encode(text)?],
-        Some(Prompt::TextBatch(texts)) => texts.iter().map(|t| encode(t)).collect::<Result<_, _>>()?,
+        Some(Prompt::TextBatch(texts)) => {
+            texts.iter().map(|t| encode(t)).collect::<Result<_, _>>()?
+        }
     };
     if prompts.is_empty() || prompts.iter().any(Vec::is_empty) {
         return Err(BadRequest("empty prompt".into()));
@@ -44,7 +46,9 @@ pub(crate) fn options(
     tokenizer: &Tokenizer,
 ) -> Result<GenerateOptions, BadRequest> {
     if request.stream == Some(true) {
-        return Err(BadRequest("`stream: true` is not supported by rzero serve".into()));
+        return Err(BadRequest(
+            "`stream: true` is not supported by rzero serve".into(),
+        ));
     }
     if request.logprobs.is_some_and(|k| k > 0) {
         return Err(BadRequest(
@@ -69,7 +73,11 @@ pub(crate) fn options(
         sampling,
         seed: 0,
         eos_token_ids: tokenizer.eos_token_ids().to_vec(),
-        stop_strings: request.stop.as_ref().map(|s| s.to_vec()).unwrap_or_default(),
+        stop_strings: request
+            .stop
+            .as_ref()
+            .map(|s| s.to_vec())
+            .unwrap_or_default(),
         pad_token_id: tokenizer.pad_token_id(),
     })
 }
@@ -91,7 +99,11 @@ pub(crate) fn response(
     created: u64,
 ) -> CompletionResponse {
     let as_ids = request.return_tokens_as_token_ids == Some(true);
-    let stops = request.stop.as_ref().map(|s| s.to_vec()).unwrap_or_default();
+    let stops = request
+        .stop
+        .as_ref()
+        .map(|s| s.to_vec())
+        .unwrap_or_default();
     let choices = completions
         .iter()
         .enumerate()
@@ -133,7 +145,9 @@ fn logprobs(c: &Completion, as_ids: bool, tokenizer: &Tokenizer) -> Logprobs {
             if as_ids {
                 token_id_string(id)
             } else {
-                tokenizer.decode(&[id], false).unwrap_or_else(|_| token_id_string(id))
+                tokenizer
+                    .decode(&[id], false)
+                    .unwrap_or_else(|_| token_id_string(id))
             }
         })
         .collect();
@@ -156,7 +170,11 @@ fn logprobs(c: &Completion, as_ids: bool, tokenizer: &Tokenizer) -> Logprobs {
 
 /// vLLM's `stop_reason`: the stop string that ended the sample, `null` for
 /// EOS or length.
-fn stop_reason(c: &Completion, stops: &[String], tokenizer: &Tokenizer) -> Option<serde_json::Value> {
+fn stop_reason(
+    c: &Completion,
+    stops: &[String],
+    tokenizer: &Tokenizer,
+) -> Option<serde_json::Value> {
     if c.finish_reason != FinishReason::StopString {
         return None;
     }
@@ -164,7 +182,10 @@ fn stop_reason(c: &Completion, stops: &[String], tokenizer: &Tokenizer) -> Optio
     let cut = c.text.as_deref().unwrap_or("").len();
     stops
         .iter()
-        .find(|s| full.get(cut..).is_some_and(|rest| rest.starts_with(s.as_str())))
+        .find(|s| {
+            full.get(cut..)
+                .is_some_and(|rest| rest.starts_with(s.as_str()))
+        })
         .map(|s| serde_json::Value::String(s.clone()))
 }
 

@@ -51,13 +51,20 @@ fn request(seed: u64) -> CompletionRequest {
 #[test]
 fn all_servers_down_is_an_error_naming_each() {
     let (a, b) = (closed_port(), closed_port());
-    let err = pool(vec![a.clone(), b.clone()]).complete(&request(1)).unwrap_err();
-    let ServeError::AllDown { attempts, failures } = &err else { panic!("{err}") };
+    let err = pool(vec![a.clone(), b.clone()])
+        .complete(&request(1))
+        .unwrap_err();
+    let ServeError::AllDown { attempts, failures } = &err else {
+        panic!("{err}")
+    };
     assert_eq!(*attempts, 3);
     let named: Vec<&str> = failures.iter().map(|(e, _)| e.as_str()).collect();
     assert_eq!(named, [a.as_str(), b.as_str()]);
     assert!(failures.iter().all(|(_, why)| !why.is_empty()), "{err}");
-    assert!(err.to_string().contains("all inference endpoints are down"), "{err}");
+    assert!(
+        err.to_string().contains("all inference endpoints are down"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -65,15 +72,23 @@ fn requests_to_a_dying_server_are_retried_on_the_other_once_each() {
     let server = start_server();
     let (dying, hits) = hang_up_server();
     let requests: Vec<_> = (0..8).map(request).collect();
-    let answers = pool(vec![dying, server.url()]).complete_all(&requests).unwrap();
-    assert!(hits.load(Ordering::SeqCst) > 0, "the dying server was never tried");
+    let answers = pool(vec![dying, server.url()])
+        .complete_all(&requests)
+        .unwrap();
+    assert!(
+        hits.load(Ordering::SeqCst) > 0,
+        "the dying server was never tried"
+    );
     // Each answer is the good server's answer to that very request.
     let alone = pool(vec![server.url()]);
     assert_eq!(answers.len(), requests.len());
     for (r, a) in requests.iter().zip(&answers) {
         let want = alone.complete(r).unwrap();
         let ids = |x: &rzero_serve::protocol::CompletionResponse| {
-            x.choices.iter().map(|c| c.token_ids.clone()).collect::<Vec<_>>()
+            x.choices
+                .iter()
+                .map(|c| c.token_ids.clone())
+                .collect::<Vec<_>>()
         };
         assert_eq!(ids(a), ids(&want), "seed {:?}", r.seed);
     }

@@ -60,7 +60,12 @@ fn rzero_serve_answers_with_vllms_field_names() {
     let ours = serde_json::to_value(&ours).unwrap();
     let vllm: Value = serde_json::from_str(VLLM_BODY).unwrap();
     let mut missing = Vec::new();
-    keys_missing(&vllm["choices"][0], &ours["choices"][0], "choices[0]", &mut missing);
+    keys_missing(
+        &vllm["choices"][0],
+        &ours["choices"][0],
+        "choices[0]",
+        &mut missing,
+    );
     for k in ["id", "object", "created", "model", "choices"] {
         if ours.get(k).is_none() {
             missing.push(k.to_string());
@@ -71,6 +76,9 @@ fn rzero_serve_answers_with_vllms_field_names() {
     missing.retain(|k| k != "choices[0].prompt_token_ids");
     assert!(missing.is_empty(), "missing: {missing:?}");
     let lp = &ours["choices"][0]["logprobs"];
-    assert_eq!(lp["tokens"].as_array().unwrap().len(), lp["token_logprobs"].as_array().unwrap().len());
+    assert_eq!(
+        lp["tokens"].as_array().unwrap().len(),
+        lp["token_logprobs"].as_array().unwrap().len()
+    );
     server.shutdown();
 }

@@ -28,10 +28,16 @@ fn request(prompt: Vec<u32>, seed: u64) -> CompletionRequest {
 
 fn prompts() -> Vec<Vec<u32>> {
     let tokenizer = Tokenizer::from_dir(&tiny_model()).unwrap();
-    ["What is 2 + 2?", "Question: 17 * 3", "Compute 100 - 58, please.", "1+1", "Is 7 prime?"]
-        .iter()
-        .map(|t| tokenizer.encode(t).unwrap())
-        .collect()
+    [
+        "What is 2 + 2?",
+        "Question: 17 * 3",
+        "Compute 100 - 58, please.",
+        "1+1",
+        "Is 7 prime?",
+    ]
+    .iter()
+    .map(|t| tokenizer.encode(t).unwrap())
+    .collect()
 }
 
 #[test]
@@ -41,7 +47,11 @@ fn concurrent_requests_draw_what_the_local_model_draws_alone() {
     config.max_in_flight = 5; // all five requests in flight, so they share batches
     let pool = Pool::new(config).unwrap();
     let prompts = prompts();
-    let requests: Vec<_> = prompts.iter().enumerate().map(|(i, p)| request(p.clone(), 100 + i as u64)).collect();
+    let requests: Vec<_> = prompts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| request(p.clone(), 100 + i as u64))
+        .collect();
     let remote = pool.complete_all(&requests).unwrap();
 
     let (model, _) = load_pretrained(&tiny_model(), &Device::flex()).unwrap();
@@ -56,9 +66,20 @@ fn concurrent_requests_draw_what_the_local_model_draws_alone() {
     };
     let mut max_gap = 0f32;
     for (i, p) in prompts.iter().enumerate() {
-        let local = generate_seeded(&model, std::slice::from_ref(p), &[100 + i as u64], &options, None).unwrap();
+        let local = generate_seeded(
+            &model,
+            std::slice::from_ref(p),
+            &[100 + i as u64],
+            &options,
+            None,
+        )
+        .unwrap();
         for (s, choice) in remote[i].choices.iter().enumerate() {
-            assert_eq!(choice.token_ids.as_deref(), Some(&local[s].token_ids[..]), "prompt {i} sample {s}");
+            assert_eq!(
+                choice.token_ids.as_deref(),
+                Some(&local[s].token_ids[..]),
+                "prompt {i} sample {s}"
+            );
             let lps = &choice.logprobs.as_ref().unwrap().token_logprobs;
             for (a, b) in lps.iter().zip(&local[s].logprobs) {
                 max_gap = max_gap.max((a.unwrap() - b).abs());
@@ -77,7 +98,11 @@ fn http(method: &str, url: &str, body: Option<&str>) -> (u16, String) {
         .build()
         .into();
     let mut response = match body {
-        Some(b) => agent.post(url).header("Content-Type", "application/json").send(b).unwrap(),
+        Some(b) => agent
+            .post(url)
+            .header("Content-Type", "application/json")
+            .send(b)
+            .unwrap(),
         None if method == "GET" => agent.get(url).call().unwrap(),
         None => agent.post(url).send_empty().unwrap(),
     };
@@ -97,22 +122,35 @@ fn health_models_and_sglang_reload_endpoints() {
     assert_eq!(name, tiny_model().display().to_string());
 
     let missing = r#"{"model_path": "/nonexistent/model"}"#;
-    let (status, body) = http("POST", &format!("{url}/update_weights_from_disk"), Some(missing));
+    let (status, body) = http(
+        "POST",
+        &format!("{url}/update_weights_from_disk"),
+        Some(missing),
+    );
     assert_eq!(status, 400, "{body}");
-    assert!(body.contains("\"success\":false") && body.contains("/nonexistent/model"), "{body}");
+    assert!(
+        body.contains("\"success\":false") && body.contains("/nonexistent/model"),
+        "{body}"
+    );
     let tmp = tempfile::tempdir().unwrap();
     for f in std::fs::read_dir(tiny_model()).unwrap() {
         let f = f.unwrap().path();
         std::fs::copy(&f, tmp.path().join(f.file_name().unwrap())).unwrap();
     }
     let good = format!(r#"{{"model_path": "{}"}}"#, tmp.path().display());
-    let (status, body) = http("POST", &format!("{url}/update_weights_from_disk"), Some(&good));
+    let (status, body) = http(
+        "POST",
+        &format!("{url}/update_weights_from_disk"),
+        Some(&good),
+    );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"success\":true"), "{body}");
     let (_, body) = http("GET", &format!("{url}/v1/models"), None);
     assert!(body.contains(&tmp.path().display().to_string()), "{body}");
     // Still serving after the swap.
-    let r = pool(vec![url.clone()]).complete(&request(prompts()[0].clone(), 1)).unwrap();
+    let r = pool(vec![url.clone()])
+        .complete(&request(prompts()[0].clone(), 1))
+        .unwrap();
     assert_eq!(r.choices.len(), 3);
     server.shutdown();
 }
@@ -127,7 +165,11 @@ fn bad_requests_get_openai_error_bodies() {
         (r#"{"prompt": [1], "logprobs": 5}"#, 400, "logprobs"),
         (r#"{"prompt": [1], "stream": true}"#, 400, "stream"),
         (r#"{"prompt": [1], "top_p": 0}"#, 400, "top_p"),
-        (r#"{"prompt": [1], "model": "other"}"#, 404, "does not exist"),
+        (
+            r#"{"prompt": [1], "model": "other"}"#,
+            404,
+            "does not exist",
+        ),
         (r#"{"prompt": [99999], "max_tokens": 2}"#, 400, "99999"),
     ];
     for (body, status, needle) in cases {
@@ -139,9 +181,16 @@ fn bad_requests_get_openai_error_bodies() {
     }
     assert_eq!(http("GET", &format!("{}/nope", server.url()), None).0, 404);
     // The pool reports a 4xx as final, naming the server.
-    let bad = CompletionRequest { prompt: Some(Prompt::TokenIds(vec![1])), logprobs: Some(3), ..CompletionRequest::default() };
+    let bad = CompletionRequest {
+        prompt: Some(Prompt::TokenIds(vec![1])),
+        logprobs: Some(3),
+        ..CompletionRequest::default()
+    };
     let err = pool(vec![server.url()]).complete(&bad).unwrap_err();
-    assert!(matches!(err, ServeError::Rejected { status: 400, .. }), "{err}");
+    assert!(
+        matches!(err, ServeError::Rejected { status: 400, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains(&server.url()), "{err}");
     server.shutdown();
 }
