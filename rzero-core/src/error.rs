@@ -49,9 +49,9 @@ pub enum CoreError {
     Remote {
         /// The `[inference]` key of the role.
         role: &'static str,
-        /// What the client saw.
+        /// What the client saw (boxed: it lists every endpoint).
         #[source]
-        source: rzero_serve::ServeError,
+        source: Box<rzero_serve::ServeError>,
     },
     /// The weights hook failed; the run directory is unchanged.
     #[error("weights hook `{command}` for the {role} checkpoint {}: {message}; fix it and `rzero run --resume`", checkpoint.display())]

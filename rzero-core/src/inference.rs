@@ -162,19 +162,28 @@ mod tests {
 
     #[test]
     fn bad_endpoints_and_settings_name_their_key() {
-        let mut c = InferenceConfig::default();
-        c.eval = remote(&["http://a:1", "ftp://b"]);
+        let c = InferenceConfig {
+            eval: remote(&["http://a:1", "ftp://b"]),
+            ..InferenceConfig::default()
+        };
         let err = c.validate().unwrap_err();
         assert!(err.starts_with("`inference.eval.endpoints[1]`"), "{err}");
-        let mut c = InferenceConfig::default();
-        c.client.max_attempts = 0;
+        let c = InferenceConfig {
+            client: ClientSettings {
+                max_attempts: 0,
+                ..ClientSettings::default()
+            },
+            ..InferenceConfig::default()
+        };
         assert!(c.validate().unwrap_err().contains("max_attempts"));
     }
 
     #[test]
     fn remote_challenger_needs_a_weight_handoff_and_its_own_servers() {
-        let mut c = InferenceConfig::default();
-        c.challenger_rollouts = remote(&["http://a:1"]);
+        let mut c = InferenceConfig {
+            challenger_rollouts: remote(&["http://a:1"]),
+            ..InferenceConfig::default()
+        };
         assert!(c.validate().unwrap_err().contains("reload_endpoints"));
         c.reload_endpoints = true;
         c.validate().unwrap();

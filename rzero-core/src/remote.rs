@@ -38,7 +38,10 @@ impl RemoteSampler {
             backoff: Duration::from_millis(client.backoff_ms),
             max_in_flight: client.max_in_flight,
         };
-        let pool = Pool::new(config).map_err(|source| CoreError::Remote { role, source })?;
+        let pool = Pool::new(config).map_err(|source| CoreError::Remote {
+            role,
+            source: Box::new(source),
+        })?;
         Ok(Self {
             role,
             pool,
@@ -54,7 +57,7 @@ impl RemoteSampler {
             .update_weights(&dir.display().to_string())
             .map_err(|source| CoreError::Remote {
                 role: self.role,
-                source,
+                source: Box::new(source),
             })
     }
 
@@ -83,10 +86,10 @@ impl RemoteSampler {
     ) -> Result<Completion> {
         let bad = |reason: String| CoreError::Remote {
             role: self.role,
-            source: ServeError::BadResponse {
+            source: Box::new(ServeError::BadResponse {
                 endpoint: endpoint_hint.to_string(),
                 reason,
-            },
+            }),
         };
         let (token_ids, logprobs) = if self.with_logprobs {
             tokens_and_logprobs(choice).map_err(bad)?
@@ -117,7 +120,7 @@ impl Sampler for RemoteSampler {
             .complete_all(&requests)
             .map_err(|source| CoreError::Remote {
                 role: self.role,
-                source,
+                source: Box::new(source),
             })?;
         let hint = self.pool.endpoints().join(", ");
         let mut out = Vec::with_capacity(request.prompts.len() * request.n);

@@ -249,7 +249,7 @@ impl<'a> Runner<'a> {
             _ => &inference.eval,
         };
         if !backend.is_remote() {
-            return Ok(Frozen::Local(self.load(&dir, false)?));
+            return Ok(Frozen::Local(Box::new(self.load(&dir, false)?)));
         }
         let origin = self.origin(t, role, self.steps(role).saturating_sub(1));
         let live = self
@@ -257,7 +257,10 @@ impl<'a> Runner<'a> {
             .hand_over(inference, role, &dir, origin, self.run.root())?;
         let backend = restrict(backend, &live);
         let sampler = RemoteSampler::new(key, &backend, &inference.client, false)?;
-        Ok(Frozen::Remote(sampler, Tokenizer::from_dir(&dir)?))
+        Ok(Frozen::Remote(
+            Box::new(sampler),
+            Box::new(Tokenizer::from_dir(&dir)?),
+        ))
     }
 
     /// The servers of the Challenger's rollouts, holding the weights GRPO

@@ -26,23 +26,23 @@ use crate::rundir::Role;
 #[derive(Debug)]
 pub(crate) enum Frozen {
     /// The model, loaded here.
-    Local(Policy),
+    Local(Box<Policy>),
     /// Servers, and the tokenizer of the checkpoint they serve.
-    Remote(RemoteSampler, Tokenizer),
+    Remote(Box<RemoteSampler>, Box<Tokenizer>),
 }
 
 impl Frozen {
     pub(crate) fn sampler(&self) -> &dyn Sampler {
         match self {
-            Frozen::Local(p) => p,
-            Frozen::Remote(s, _) => s,
+            Frozen::Local(p) => p.as_ref(),
+            Frozen::Remote(s, _) => s.as_ref(),
         }
     }
 
     pub(crate) fn tokenizer(&self) -> &Tokenizer {
         match self {
             Frozen::Local(p) => &p.tokenizer,
-            Frozen::Remote(_, t) => t,
+            Frozen::Remote(_, t) => t.as_ref(),
         }
     }
 }

@@ -58,10 +58,10 @@ impl Served {
     fn wait_for_a_batch(&self) {
         let deadline = Instant::now() + Duration::from_secs(600);
         while Instant::now() < deadline {
-            if let Ok(line) = self.log.recv_timeout(Duration::from_secs(1)) {
-                if line.contains("generating a batch") {
-                    return;
-                }
+            if let Ok(line) = self.log.recv_timeout(Duration::from_secs(1))
+                && line.contains("generating a batch")
+            {
+                return;
             }
         }
         panic!("{} never generated", self.url);
