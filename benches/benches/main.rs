@@ -8,6 +8,7 @@ mod grpo;
 mod model;
 mod reward_check;
 mod reward_rep;
+mod serve;
 mod tokenize;
 
 fn placeholder(_c: &mut criterion::Criterion) {}
@@ -19,6 +20,7 @@ criterion_group!(
     model::model,
     reward_check::reward_check,
     reward_rep::reward_rep,
+    serve::serve,
     tokenize::tokenize
 );
 criterion_main!(benches);

@@ -38,6 +38,8 @@ enum Command {
     CheckAnswers(cmd::check_answers::CheckAnswersArgs),
     /// Train the built-in tiny base model from scratch (or --eval-only DIR).
     Pretrain(cmd::pretrain::PretrainArgs),
+    /// Serve a model over the OpenAI-compatible completions API (vLLM-style).
+    Serve(cmd::serve::ServeArgs),
 }
 
 fn dispatch(command: Command) -> anyhow::Result<()> {
@@ -55,6 +57,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Generate(args) => cmd::generate::run(&args),
         Command::CheckAnswers(args) => cmd::check_answers::run(&args),
         Command::Pretrain(args) => cmd::pretrain::run(args),
+        Command::Serve(args) => cmd::serve::run(&args),
     }
 }
 

@@ -10,6 +10,7 @@ use rzero_grpo::{AdamWConfig, AdvantageConfig, GrpoConfig, LossConfig, LrSchedul
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, Result};
+pub use crate::inference::InferenceConfig;
 
 /// Which form of the Challenger reward to use (DESIGN.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,6 +192,9 @@ pub struct RunConfig {
     pub solver: SolverConfig,
     /// Evaluation.
     pub eval: EvalConfig,
+    /// Which roles sample on inference servers (default: all local).
+    #[serde(default)]
+    pub inference: InferenceConfig,
 }
 
 impl RunConfig {

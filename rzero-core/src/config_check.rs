@@ -80,5 +80,6 @@ pub fn validate(c: &RunConfig) -> Result<(), String> {
     positive("solver.group_size", s.group_size)?;
     divides("solver.global_batch", s.prompts_per_step, s.global_batch)?;
     sampling("solver.sampling", &s.sampling)?;
-    positive("eval.max_new_tokens", c.eval.max_new_tokens)
+    positive("eval.max_new_tokens", c.eval.max_new_tokens)?;
+    c.inference.validate()
 }

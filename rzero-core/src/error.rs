@@ -44,6 +44,27 @@ pub enum CoreError {
     /// The GRPO update failed.
     #[error(transparent)]
     Grpo(#[from] rzero_grpo::GrpoError),
+    /// A role's inference servers failed (down, rejecting, malformed answers).
+    #[error("inference for `{role}`: {source}")]
+    Remote {
+        /// The `[inference]` key of the role.
+        role: &'static str,
+        /// What the client saw (boxed: it lists every endpoint).
+        #[source]
+        source: Box<rzero_serve::ServeError>,
+    },
+    /// The weights hook failed; the run directory is unchanged.
+    #[error("weights hook `{command}` for the {role} checkpoint {}: {message}; fix it and `rzero run --resume`", checkpoint.display())]
+    Hook {
+        /// The command line.
+        command: String,
+        /// `challenger` or `solver`.
+        role: &'static str,
+        /// The checkpoint it was handing over.
+        checkpoint: PathBuf,
+        /// Exit status and the end of its stderr, or why it did not start.
+        message: String,
+    },
     /// The user asked to stop (Ctrl-C); the run directory is consistent.
     #[error("interrupted at a safe point; resume with `rzero run --resume`")]
     Interrupted,

@@ -1,23 +1,29 @@
 //! The R-Zero loop: a Challenger and a Solver co-evolve from one base model.
 //!
 //! Main types: [`RunConfig`] (every value of DESIGN.md §2–§7, from TOML or a
-//! preset), [`MetricsRecord`] (one line of `metrics.jsonl`).
+//! preset), [`MetricsRecord`] (one line of `metrics.jsonl`),
+//! [`policy::Sampler`] (local model or [`remote::RemoteSampler`] on
+//! OpenAI-compatible servers, chosen per role by [`inference::InferenceConfig`]).
 #![warn(missing_docs)]
 
 pub mod builtin;
 pub mod config;
 mod config_check;
 pub mod error;
+pub mod hook;
+pub mod inference;
 pub mod metrics;
 pub mod phases;
 pub mod policy;
 pub mod presets;
 pub mod pretrain;
 pub mod progress;
+pub mod remote;
 pub mod report;
 pub mod run;
 pub mod rundir;
 pub mod seeds;
+mod serving;
 pub mod state;
 pub mod svg;
 pub mod train;

@@ -7,8 +7,8 @@ use burn::prelude::*;
 use rzero_model::chat::ChatMessage;
 use rzero_model::tokenizer::Tokenizer;
 use rzero_model::{
-    Completion, GenerateOptions, HfQwen3Config, Qwen3, SaveOptions, generate, load_pretrained,
-    save_pretrained,
+    Completion, GenerateOptions, HfQwen3Config, Qwen3, SaveOptions, generate_seeded,
+    load_pretrained, save_pretrained,
 };
 
 use crate::config::SamplingConfig;
@@ -23,6 +23,17 @@ const TOKENIZER_FILES: [&str; 4] = [
     "special_tokens_map.json",
 ];
 
+/// Token ids of a (system, user) chat rendered with `tokenizer`'s template,
+/// with the generation prompt.
+pub fn chat_prompt(tokenizer: &Tokenizer, system: &str, user: &str) -> Result<Vec<u32>> {
+    let messages = [
+        ChatMessage::new("system", system),
+        ChatMessage::new("user", user),
+    ];
+    let text = tokenizer.apply_chat_template(&messages, true)?;
+    Ok(tokenizer.encode(&text)?)
+}
+
 /// Prompts of one generation call, and how to sample them.
 #[derive(Debug, Clone)]
 pub struct SampleRequest {
@@ -36,11 +47,23 @@ pub struct SampleRequest {
     pub seed: u64,
 }
 
-/// Anything that can answer a [`SampleRequest`]: the local model, or (later)
-/// a remote inference server. Completions come back prompt-major.
+impl SampleRequest {
+    /// One seed per prompt, `mix(seed, prompt index)`: a sample's RNG depends
+    /// only on its prompt's seed and its sample index, so local chunks and
+    /// remote servers (which get this as the request `seed`) draw the same.
+    pub fn prompt_seeds(&self) -> Vec<u64> {
+        (0..self.prompts.len())
+            .map(|i| crate::seeds::mix(self.seed, i as u64))
+            .collect()
+    }
+}
+
+/// Anything that can answer a [`SampleRequest`]: the local model, or remote
+/// inference servers ([`crate::remote::RemoteSampler`]). Completions come
+/// back prompt-major.
 pub trait Sampler {
     /// Generates `n` completions per prompt, with text.
-    fn sample(&mut self, request: &SampleRequest) -> Result<Vec<Completion>>;
+    fn sample(&self, request: &SampleRequest) -> Result<Vec<Completion>>;
 }
 
 /// A model, its tokenizer and where it came from.
@@ -74,12 +97,7 @@ impl Policy {
 
     /// Token ids of a (system, user) chat, with the generation prompt.
     pub fn chat_prompt(&self, system: &str, user: &str) -> Result<Vec<u32>> {
-        let messages = [
-            ChatMessage::new("system", system),
-            ChatMessage::new("user", user),
-        ];
-        let text = self.tokenizer.apply_chat_template(&messages, true)?;
-        Ok(self.tokenizer.encode(&text)?)
+        chat_prompt(&self.tokenizer, system, user)
     }
 
     /// Saves the weights, config and tokenizer files as an HF directory.
@@ -98,7 +116,7 @@ impl Policy {
         Ok(())
     }
 
-    fn options(&self, request: &SampleRequest, seed: u64) -> Result<GenerateOptions> {
+    fn options(&self, request: &SampleRequest) -> Result<GenerateOptions> {
         let s = &request.sampling;
         Ok(GenerateOptions {
             max_new_tokens: s.max_new_tokens,
@@ -108,7 +126,7 @@ impl Policy {
                 s.top_p,
                 i64::from(s.top_k),
             )?,
-            seed,
+            seed: request.seed,
             eos_token_ids: self.tokenizer.eos_token_ids().to_vec(),
             stop_strings: Vec::new(),
             pad_token_id: self.tokenizer.pad_token_id(),
@@ -117,18 +135,19 @@ impl Policy {
 }
 
 impl Sampler for Policy {
-    fn sample(&mut self, request: &SampleRequest) -> Result<Vec<Completion>> {
+    fn sample(&self, request: &SampleRequest) -> Result<Vec<Completion>> {
         let per_call = (self.max_batch_rows / request.n.max(1)).max(1);
+        let options = self.options(request)?;
+        let seeds = request.prompt_seeds();
         let mut out = Vec::with_capacity(request.prompts.len() * request.n);
         for (chunk_index, chunk) in request.prompts.chunks(per_call).enumerate() {
-            // One seed per chunk, so results depend on the chunk size but not
-            // on anything else; the prompt index is re-based below.
-            let seed = crate::seeds::mix(request.seed, chunk_index as u64);
-            let options = self.options(request, seed)?;
+            let first = chunk_index * per_call;
+            let chunk_seeds = &seeds[first..first + chunk.len()];
             let decoder = |ids: &[u32]| self.tokenizer.decode(ids, true);
-            let mut done = generate(&self.model, chunk, &options, Some(&decoder))?;
+            let mut done =
+                generate_seeded(&self.model, chunk, chunk_seeds, &options, Some(&decoder))?;
             for c in &mut done {
-                c.prompt_index += chunk_index * per_call;
+                c.prompt_index += first;
             }
             out.extend(done);
         }

@@ -2,8 +2,8 @@
 //! 2 CPU cores) and `smoke` (CI, a minute or two).
 
 use crate::config::{
-    ChallengerConfig, ChallengerRewardForm, EvalConfig, GrpoSettings, Prompts, QuestionSetConfig,
-    RunConfig, SamplingConfig, SolverConfig, SolverRewardForm,
+    ChallengerConfig, ChallengerRewardForm, EvalConfig, GrpoSettings, InferenceConfig, Prompts,
+    QuestionSetConfig, RunConfig, SamplingConfig, SolverConfig, SolverRewardForm,
 };
 use crate::error::{CoreError, Result};
 use rzero_data::{Band, FilterConfig};
@@ -94,6 +94,7 @@ pub fn paper() -> RunConfig {
             limit: 0,
             max_new_tokens: 4096,
         },
+        inference: InferenceConfig::default(),
     }
 }
 

@@ -13,14 +13,17 @@ use rzero_model::Qwen3;
 
 use crate::config::RunConfig;
 use crate::error::{CoreError, Result};
-use crate::phases::challenger::challenger_step;
+use crate::phases::challenger::{ChallengerSamplers, challenger_step};
 use crate::phases::eval::{BenchSource, EvalReport, evaluate};
 use crate::phases::question_set::build_question_set;
 use crate::phases::solver::solver_step;
-use crate::policy::Policy;
+use crate::policy::{Policy, Sampler};
 use crate::progress::{Progress, StopFlag};
+use crate::remote::RemoteSampler;
 use crate::rundir::{Role, RunDir};
+use crate::serving::{Frozen, Origin, Served, restrict};
 use crate::state::{Phase, RunState};
+use rzero_model::tokenizer::Tokenizer;
 
 /// Where and how a run executes.
 #[derive(Debug, Clone)]
@@ -60,6 +63,7 @@ pub struct Runner<'a> {
     options: RunOptions,
     progress: &'a dyn Progress,
     stop: &'a StopFlag,
+    served: Served,
 }
 
 impl std::fmt::Debug for Runner<'_> {
@@ -93,6 +97,7 @@ impl<'a> Runner<'a> {
             options,
             progress,
             stop,
+            served: Served::default(),
         })
     }
 
@@ -232,13 +237,71 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
+    /// A frozen role's sampler: its servers (told about `model_dir(t, role)`
+    /// first) or that model loaded here.
+    fn frozen(&mut self, key: &'static str, role: Role, t: usize) -> Result<Frozen> {
+        let dir = self.model_dir(t, role);
+        let inference = &self.config.inference;
+        let backend = match key {
+            "challenger_rollouts" => &inference.challenger_rollouts,
+            "solver_reward" => &inference.solver_reward,
+            "labelling" => &inference.labelling,
+            _ => &inference.eval,
+        };
+        if !backend.is_remote() {
+            return Ok(Frozen::Local(Box::new(self.load(&dir, false)?)));
+        }
+        let origin = self.origin(t, role, self.steps(role).saturating_sub(1));
+        let live = self
+            .served
+            .hand_over(inference, role, &dir, origin, self.run.root())?;
+        let backend = restrict(backend, &live);
+        let sampler = RemoteSampler::new(key, &backend, &inference.client, false)?;
+        Ok(Frozen::Remote(
+            Box::new(sampler),
+            Box::new(Tokenizer::from_dir(&dir)?),
+        ))
+    }
+
+    /// The servers of the Challenger's rollouts, holding the weights GRPO
+    /// has at the start of rollout step `step` of iteration `t`.
+    fn rollout_sampler(&mut self, t: usize, step: usize) -> Result<RemoteSampler> {
+        let (dir, origin) = if step == 0 {
+            let last = self.steps(Role::Challenger) - 1;
+            (
+                self.model_dir(t - 1, Role::Challenger),
+                self.origin(t - 1, Role::Challenger, last),
+            )
+        } else {
+            (
+                self.run.checkpoint(t, Role::Challenger, step - 1),
+                self.origin(t, Role::Challenger, step - 1),
+            )
+        };
+        let inference = &self.config.inference;
+        let live =
+            self.served
+                .hand_over(inference, Role::Challenger, &dir, origin, self.run.root())?;
+        let backend = restrict(&inference.challenger_rollouts, &live);
+        RemoteSampler::new("challenger_rollouts", &backend, &inference.client, true)
+    }
+
+    /// Which phase wrote `role`'s checkpoint of iteration `t`, step `step`.
+    fn origin(&self, t: usize, role: Role, step: usize) -> Origin {
+        Origin {
+            phase: if t == 0 { "base" } else { role.name() },
+            iteration: t,
+            step: if t == 0 { 0 } else { step },
+        }
+    }
+
     fn challenger_phase(&mut self, t: usize, first: usize) -> Result<RunState> {
         let c = &self.config.challenger;
         let grpo = self.config.grpo.for_phase(c.group_size, c.global_batch);
         let (mut challenger, mut trainer) =
             self.resume_training(t, Role::Challenger, first, grpo)?;
         let reference = self.reference(t, Role::Challenger, &grpo)?;
-        let mut solver = self.load(&self.model_dir(t - 1, Role::Solver), false)?;
+        let solver = self.frozen("solver_reward", Role::Solver, t - 1)?;
         let mut state = RunState {
             iteration: t,
             next: Phase::Challenger { step: first },
@@ -249,6 +312,16 @@ impl<'a> Runner<'a> {
                 step + 1,
                 self.steps(Role::Challenger)
             ));
+            // Remote rollouts must come from the weights GRPO has now.
+            let rollouts = if self.config.inference.challenger_rollouts.is_remote() {
+                Some(self.rollout_sampler(t, step)?)
+            } else {
+                None
+            };
+            let samplers = ChallengerSamplers {
+                rollouts: rollouts.as_ref().map(|r| r as &dyn Sampler),
+                solver: solver.sampler(),
+            };
             let out = challenger_step(
                 &self.config,
                 t,
@@ -256,7 +329,7 @@ impl<'a> Runner<'a> {
                 &mut challenger,
                 &mut trainer,
                 reference.as_ref(),
-                &mut solver,
+                samplers,
             )?;
             self.save_step(t, Role::Challenger, step, &challenger, &trainer)?;
             rzero_data::write_jsonl(self.run.samples(t, Role::Challenger, step), &out.samples)?;
@@ -289,9 +362,15 @@ impl<'a> Runner<'a> {
 
     fn question_set(&mut self, t: usize) -> Result<RunState> {
         self.progress.unit(&format!("iter {t} · question set"));
-        let mut challenger = self.load(&self.model_dir(t, Role::Challenger), false)?;
-        let mut solver = self.load(&self.model_dir(t - 1, Role::Solver), false)?;
-        let set = build_question_set(&self.config, t, &mut challenger, &mut solver)?;
+        let challenger = self.frozen("challenger_rollouts", Role::Challenger, t)?;
+        let solver = self.frozen("labelling", Role::Solver, t - 1)?;
+        let set = build_question_set(
+            &self.config,
+            t,
+            challenger.tokenizer(),
+            challenger.sampler(),
+            solver.sampler(),
+        )?;
         rzero_data::write_jsonl(self.run.questions_all(t), &set.all)?;
         rzero_data::write_jsonl(self.run.questions(t), &set.kept)?;
         rzero_data::jsonl::write_json(
@@ -359,8 +438,14 @@ impl<'a> Runner<'a> {
 
     fn eval(&mut self, t: usize) -> Result<RunState> {
         self.progress.unit(&format!("iter {t} · evaluation"));
-        let mut solver = self.load(&self.model_dir(t, Role::Solver), false)?;
-        let (report, metrics) = evaluate(&self.config, t, &mut solver, &self.options.benches)?;
+        let solver = self.frozen("eval", Role::Solver, t)?;
+        let (report, metrics) = evaluate(
+            &self.config,
+            t,
+            solver.tokenizer(),
+            solver.sampler(),
+            &self.options.benches,
+        )?;
         rzero_data::jsonl::write_json(self.run.eval(t), &report)?;
         self.run.append_metrics(&[metrics])?;
         Ok(RunState {

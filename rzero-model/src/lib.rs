@@ -54,7 +54,9 @@ pub mod weights;
 pub use config::Qwen3Config;
 pub use device::DeviceSpec;
 pub use error::{ModelError, Result};
-pub use generate::{Completion, FinishReason, GenerateOptions, TextDecoder, generate};
+pub use generate::{
+    Completion, FinishReason, GenerateOptions, TextDecoder, generate, generate_seeded,
+};
 pub use hf_config::HfQwen3Config;
 pub use logprobs::{CompletionBatch, completion_logprobs};
 pub use model::{KvCache, Qwen3};

@@ -50,8 +50,8 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.bench_dir {
         source.bench_dir = dir.clone();
     }
-    let mut policy = Policy::load(&model, &args.device.device()?)?;
-    let (report, _) = evaluate(&config, 0, &mut policy, &source)?;
+    let policy = Policy::load(&model, &args.device.device()?)?;
+    let (report, _) = evaluate(&config, 0, &policy.tokenizer, &policy, &source)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());

@@ -6,3 +6,4 @@ pub mod generate;
 pub mod pretrain;
 pub mod report;
 pub mod run;
+pub mod serve;

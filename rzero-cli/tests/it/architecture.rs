@@ -82,18 +82,31 @@ fn rzero_deps(set: &BTreeSet<String>) -> BTreeSet<&str> {
 #[test]
 fn crate_graph_points_one_way() {
     let g = load_graph();
-    let allowed: [(&str, &[&str]); 6] = [
+    let allowed: [(&str, &[&str]); 7] = [
         ("rzero-reward", &[]),
         ("rzero-data", &["rzero-reward"]),
         ("rzero-model", &[]),
         ("rzero-grpo", &[]),
+        ("rzero-serve", &["rzero-model"]),
         (
             "rzero-core",
-            &["rzero-model", "rzero-grpo", "rzero-reward", "rzero-data"],
+            &[
+                "rzero-model",
+                "rzero-grpo",
+                "rzero-reward",
+                "rzero-data",
+                "rzero-serve",
+            ],
         ),
         (
             "rzero-cli",
-            &["rzero-core", "rzero-model", "rzero-reward", "rzero-data"],
+            &[
+                "rzero-core",
+                "rzero-model",
+                "rzero-reward",
+                "rzero-data",
+                "rzero-serve",
+            ],
         ),
     ];
     for (krate, ok) in allowed {
@@ -109,6 +122,17 @@ fn model_and_grpo_never_meet() {
     let g = load_graph();
     assert!(!g.closure["rzero-model"].contains("rzero-grpo"));
     assert!(!g.closure["rzero-grpo"].contains("rzero-model"));
+}
+
+#[test]
+fn serve_is_a_sampler_seam_not_a_trainer() {
+    let g = load_graph();
+    for banned in ["rzero-core", "rzero-grpo", "rzero-cli"] {
+        assert!(
+            !g.closure["rzero-serve"].contains(banned),
+            "rzero-serve must not depend on {banned}"
+        );
+    }
 }
 
 #[test]

@@ -3,4 +3,5 @@
 mod architecture;
 mod check_answers;
 mod pretrain;
+mod remote;
 mod run;

@@ -38,8 +38,26 @@ fn form(config: &RunConfig) -> (ChallengerForm, UncertaintyForm) {
     }
 }
 
+/// Where a Challenger step samples, and who scores it.
+#[derive(Clone, Copy)]
+pub struct ChallengerSamplers<'a> {
+    /// Servers holding the Challenger's current weights; `None` samples
+    /// the local model.
+    pub rollouts: Option<&'a dyn Sampler>,
+    /// The frozen Solver whose votes give the uncertainty reward.
+    pub solver: &'a dyn Sampler,
+}
+
+impl std::fmt::Debug for ChallengerSamplers<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChallengerSamplers")
+            .field("remote_rollouts", &self.rollouts.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 /// One rollout step: sample `P × G` Challenger outputs, score them against
-/// `solver`, and update `challenger` with GRPO.
+/// the Solver, and update `challenger` with GRPO.
 pub fn challenger_step(
     config: &RunConfig,
     iteration: usize,
@@ -47,7 +65,7 @@ pub fn challenger_step(
     challenger: &mut Policy,
     trainer: &mut GrpoTrainer,
     reference: Option<&Qwen3>,
-    solver: &mut dyn Sampler,
+    samplers: ChallengerSamplers<'_>,
 ) -> Result<ChallengerStepOutput> {
     let c = &config.challenger;
     let prompt = challenger.chat_prompt(
@@ -61,7 +79,10 @@ pub fn challenger_step(
         seed: seed(config, iteration, "challenger", step),
     };
     let started = Instant::now();
-    let outputs = challenger.sample(&request)?;
+    let outputs = match samplers.rollouts {
+        Some(remote) => remote.sample(&request)?,
+        None => challenger.sample(&request)?,
+    };
     let seconds_generate = started.elapsed().as_secs_f64();
     let mut samples: Vec<ChallengerSample> = outputs
         .iter()
@@ -85,10 +106,10 @@ pub fn challenger_step(
         .iter()
         .map(|&i| samples[i].question.as_deref().unwrap_or(""))
         .collect();
-    let prompts = solver_prompts(config, challenger, &questions)?;
+    let prompts = solver_prompts(config, &challenger.tokenizer, &questions)?;
     let started = Instant::now();
     let votes = vote_on(
-        solver,
+        samplers.solver,
         prompts,
         c.m_reward,
         c.reward_sampling,

@@ -14,7 +14,8 @@ use super::{answer_of, solver_prompts};
 use crate::config::{RunConfig, SamplingConfig};
 use crate::error::Result;
 use crate::metrics::MetricsRecord;
-use crate::policy::{Policy, SampleRequest, Sampler};
+use crate::policy::{SampleRequest, Sampler};
+use rzero_model::tokenizer::Tokenizer;
 
 /// Scores of one model on every benchmark asked for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,11 +73,13 @@ fn load(
     Ok(load_benchmark(&source.bench_dir, bench)?)
 }
 
-/// Evaluates `solver` on `config.eval.benches` (first `limit` items of each).
+/// Evaluates `solver` on `config.eval.benches` (first `limit` items of
+/// each), its prompts rendered with `tokenizer`.
 pub fn evaluate(
     config: &RunConfig,
     iteration: usize,
-    solver: &mut Policy,
+    tokenizer: &Tokenizer,
+    solver: &dyn Sampler,
     source: &BenchSource,
 ) -> Result<(EvalReport, MetricsRecord)> {
     let started = Instant::now();
@@ -106,7 +109,7 @@ pub fn evaluate(
             .map(|i| solver_user_message(bench, i))
             .collect();
         let refs: Vec<&str> = users.iter().map(String::as_str).collect();
-        let prompts = solver_prompts(config, solver, &refs)?;
+        let prompts = solver_prompts(config, tokenizer, &refs)?;
         let outputs = if prompts.is_empty() {
             Vec::new()
         } else {

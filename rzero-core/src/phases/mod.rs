@@ -11,8 +11,9 @@ use rzero_reward::{extract_boxed, majority_vote};
 
 use crate::config::RunConfig;
 use crate::error::Result;
-use crate::policy::{Policy, SampleRequest, Sampler};
+use crate::policy::{SampleRequest, Sampler, chat_prompt};
 use crate::seeds::unit_seed;
+use rzero_model::tokenizer::Tokenizer;
 
 /// Solver votes on each question: the extracted answers (`""` when none) of
 /// `m` samples at `sampling`, and their majority vote's label and p̂.
@@ -26,21 +27,21 @@ pub struct Votes {
     pub consistency: Vec<f64>,
 }
 
-/// The Solver prompt of each question, rendered with `tokenizer_of`'s template.
+/// The Solver prompt of each question, rendered with `tokenizer`'s template.
 pub fn solver_prompts(
     config: &RunConfig,
-    tokenizer_of: &Policy,
+    tokenizer: &Tokenizer,
     questions: &[&str],
 ) -> Result<Vec<Vec<u32>>> {
     questions
         .iter()
-        .map(|q| tokenizer_of.chat_prompt(&config.prompts.solver_system, q))
+        .map(|q| chat_prompt(tokenizer, &config.prompts.solver_system, q))
         .collect()
 }
 
 /// Asks `solver` `m` times per question and takes the majority vote.
 pub fn vote_on(
-    solver: &mut dyn Sampler,
+    solver: &dyn Sampler,
     prompts: Vec<Vec<u32>>,
     m: usize,
     sampling: crate::config::SamplingConfig,

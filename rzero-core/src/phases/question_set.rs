@@ -11,8 +11,9 @@ use super::{seed, solver_prompts, vote_on};
 use crate::config::RunConfig;
 use crate::error::Result;
 use crate::metrics::{MetricsRecord, histogram01, mean_std};
-use crate::policy::{Policy, SampleRequest, Sampler};
+use crate::policy::{SampleRequest, Sampler, chat_prompt};
 use rzero_data::synthetic::oracle::parse_integer_answer;
+use rzero_model::tokenizer::Tokenizer;
 
 /// The labelled questions of one iteration.
 #[derive(Debug)]
@@ -27,16 +28,18 @@ pub struct QuestionSet {
     pub metrics: MetricsRecord,
 }
 
-/// Builds the question set of iteration `t` from `challenger` (just trained)
-/// and `solver` (the previous Solver).
+/// Builds the question set of iteration `t` from `challenger` (just trained;
+/// its prompts rendered with `tokenizer`) and `solver` (the previous Solver).
 pub fn build_question_set(
     config: &RunConfig,
     iteration: usize,
-    challenger: &mut Policy,
-    solver: &mut dyn Sampler,
+    tokenizer: &Tokenizer,
+    challenger: &dyn Sampler,
+    solver: &dyn Sampler,
 ) -> Result<QuestionSet> {
     let q = &config.question_set;
-    let prompt = challenger.chat_prompt(
+    let prompt = chat_prompt(
+        tokenizer,
         &config.prompts.challenger_system,
         &config.prompts.challenger_user,
     )?;
@@ -66,7 +69,7 @@ pub fn build_question_set(
         .iter()
         .map(|s| s.question.as_deref().unwrap_or(""))
         .collect();
-    let prompts = solver_prompts(config, challenger, &questions)?;
+    let prompts = solver_prompts(config, tokenizer, &questions)?;
     let started = Instant::now();
     let votes = vote_on(
         solver,

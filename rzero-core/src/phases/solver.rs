@@ -100,7 +100,7 @@ pub fn solver_step(
         .map(|i| &questions[i])
         .collect();
     let texts: Vec<&str> = picked.iter().map(|q| q.question.as_str()).collect();
-    let prompts = solver_prompts(config, solver, &texts)?;
+    let prompts = solver_prompts(config, &solver.tokenizer, &texts)?;
     let started = Instant::now();
     let outputs = solver.sample(&SampleRequest {
         prompts: prompts.clone(),

@@ -178,3 +178,34 @@ fn presets_round_trip_through_toml() {
         assert_eq!(back, c, "{name}");
     }
 }
+
+#[test]
+fn a_failing_weights_hook_stops_the_run_with_its_stderr_and_state_intact() {
+    let mut config = smoke();
+    // Nothing listens on port 9: the hook fails before any request is sent.
+    config.inference.eval.endpoints = vec!["http://127.0.0.1:9".into()];
+    config.inference.weights_hook = Some(vec![
+        "sh".into(),
+        "-c".into(),
+        "echo \"cannot reach $RZERO_ENDPOINTS for $RZERO_ROLE\" >&2; exit 4".into(),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    init_run(dir.path(), &config, &base_model()).unwrap();
+    let run = RunDir::new(dir.path());
+    let before = run.read_state().unwrap();
+    let stop = StopFlag::default();
+    let mut runner = Runner::open(dir.path(), options(), &NoProgress, &stop).unwrap();
+    let err = runner.run().unwrap_err();
+    assert!(matches!(err, CoreError::Hook { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("cannot reach http://127.0.0.1:9 for solver"),
+        "{text}"
+    );
+    assert!(
+        text.contains("exit status: 4") && text.contains("--resume"),
+        "{text}"
+    );
+    assert_eq!(run.read_state().unwrap(), before, "state untouched");
+    assert!(!run.eval(0).exists(), "no unit ran");
+}

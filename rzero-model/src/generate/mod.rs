@@ -5,8 +5,9 @@
 //! its padding, so every row computes what it would alone. The prompts are
 //! prefilled once and the cache is replicated for the `n` samples of each
 //! prompt. Each sample owns a [`Sampler`] seeded from
-//! `(seed, prompt index, sample index)`, so results do not depend on how
-//! prompts are batched. A row stops at an EOS id, a stop string or
+//! `(seed, prompt index, sample index)`, or with [`generate_seeded`] from
+//! `(prompt seed, sample index)` only, so a prompt draws the same tokens
+//! whichever batch (or server) it lands in. A row stops at an EOS id, a stop string or
 //! `max_new_tokens`; finished rows leave the batch.
 //!
 //! The log-prob of each chosen token is `log softmax(logits)[token]` at
@@ -119,6 +120,42 @@ pub fn generate<P: AsRef<[u32]>>(
     options: &GenerateOptions,
     decoder: Option<&dyn TextDecoder>,
 ) -> Result<Vec<Completion>> {
+    let seed_of = |p: usize, s: usize| sample_seed(options.seed, 0, p as u64, s as u64);
+    generate_rows(model, prompts, options, decoder, &seed_of)
+}
+
+/// [`generate`] with one seed per prompt (`options.seed` is unused): sample
+/// `s` of prompt `p` draws from `sample_seed(prompt_seeds[p], 0, 0, s)`, the
+/// stream that [`generate`] gives a lone prompt with `seed = prompt_seeds[p]`.
+/// Batching prompts together (locally or on a server) then changes no RNG
+/// stream.
+pub fn generate_seeded<P: AsRef<[u32]>>(
+    model: &Qwen3,
+    prompts: &[P],
+    prompt_seeds: &[u64],
+    options: &GenerateOptions,
+    decoder: Option<&dyn TextDecoder>,
+) -> Result<Vec<Completion>> {
+    if prompt_seeds.len() != prompts.len() {
+        return Err(ModelError::BadRequest {
+            reason: format!(
+                "{} prompt seeds for {} prompts",
+                prompt_seeds.len(),
+                prompts.len()
+            ),
+        });
+    }
+    let seed_of = |p: usize, s: usize| sample_seed(prompt_seeds[p], 0, 0, s as u64);
+    generate_rows(model, prompts, options, decoder, &seed_of)
+}
+
+fn generate_rows<P: AsRef<[u32]>>(
+    model: &Qwen3,
+    prompts: &[P],
+    options: &GenerateOptions,
+    decoder: Option<&dyn TextDecoder>,
+    seed_of: &dyn Fn(usize, usize) -> u64,
+) -> Result<Vec<Completion>> {
     validate(model, prompts, options, decoder.is_some())?;
     let device = model.embed_tokens.weight.device();
     let plain;
@@ -133,12 +170,11 @@ pub fn generate<P: AsRef<[u32]>>(
     let mut rows: Vec<Row> = (0..prompts.len() * n)
         .map(|r| {
             let (p, s) = (r / n, r % n);
-            let seed = sample_seed(options.seed, 0, p as u64, s as u64);
             Row::new(
                 p,
                 s,
                 prompts[p].as_ref().len(),
-                Sampler::new(options.sampling, seed),
+                Sampler::new(options.sampling, seed_of(p, s)),
             )
         })
         .collect();

@@ -2,7 +2,7 @@
 
 use burn::prelude::*;
 use rzero_model::sampling::Sampling;
-use rzero_model::{FinishReason, GenerateOptions, ModelError, Result, generate};
+use rzero_model::{FinishReason, GenerateOptions, ModelError, Result, generate, generate_seeded};
 
 use crate::common::{device, expected, load, max_abs_diff, single, to_vec};
 
@@ -81,6 +81,36 @@ fn samples_share_a_prefill_and_do_not_depend_on_batching() {
     }
     // Different seeds per sample: the three samples are not all the same.
     assert!(both[0].token_ids != both[1].token_ids || both[1].token_ids != both[2].token_ids);
+}
+
+#[test]
+fn prompt_seeds_make_each_prompt_independent_of_its_batch() {
+    let (model, _) = load("qwen3_s_tied");
+    let options = GenerateOptions {
+        max_new_tokens: 10,
+        samples_per_prompt: 2,
+        sampling: Sampling::Temperature { temperature: 1.0 },
+        ..GenerateOptions::default()
+    };
+    let prompts = vec![vec![1u32, 2, 3], vec![9, 8, 7, 6, 5, 4]];
+    let both = generate_seeded(&model, &prompts, &[11, 22], &options, None).unwrap();
+    for (p, seed) in [(0usize, 11u64), (1, 22)] {
+        // A lone prompt through `generate` with that seed draws the same stream.
+        let alone_options = GenerateOptions {
+            seed,
+            ..options.clone()
+        };
+        let alone = generate(&model, &prompts[p..=p], &alone_options, None).unwrap();
+        for s in 0..2 {
+            assert_eq!(
+                both[2 * p + s].token_ids,
+                alone[s].token_ids,
+                "prompt {p} sample {s}"
+            );
+        }
+    }
+    let err = generate_seeded(&model, &prompts, &[1], &options, None).unwrap_err();
+    assert!(matches!(err, ModelError::BadRequest { .. }), "{err}");
 }
 
 #[test]

@@ -1,0 +1,241 @@
+//! Solver sampling served by two `rzero serve` processes: same results as
+//! local sampling with the same seeds; a server killed mid-phase is
+//! survived; with every server down the run stops with a clear error, its
+//! state intact, and `--resume` finishes once servers are back.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn rzero() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rzero"))
+}
+
+/// A running `rzero serve`; its stderr lines arrive on `log`.
+struct Served {
+    child: Child,
+    url: String,
+    log: Receiver<String>,
+}
+
+impl Served {
+    fn start(port: u16) -> Self {
+        let mut child = rzero()
+            .args(["serve", "--port", &port.to_string()])
+            .env("RUST_LOG", "rzero_serve=debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let url = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("{first}"))
+            .to_string();
+        let (send, log) = channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = send.send(line);
+            }
+        });
+        Self { child, url, log }
+    }
+
+    fn port(&self) -> u16 {
+        self.url.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// Waits until the server has started generating a batch.
+    fn wait_for_a_batch(&self) {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while Instant::now() < deadline {
+            if let Ok(line) = self.log.recv_timeout(Duration::from_secs(1))
+                && line.contains("generating a batch")
+            {
+                return;
+            }
+        }
+        panic!("{} never generated", self.url);
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap(); // SIGKILL, mid-request
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Smoke preset, one iteration; the Solver roles on `endpoints` (none = local).
+fn config(dir: &Path, endpoints: &[String]) -> PathBuf {
+    let out = rzero()
+        .args(["run", "--preset", "smoke", "--print-config"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut text = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace("iterations = 2", "iterations = 1");
+    if !endpoints.is_empty() {
+        let list = endpoints
+            .iter()
+            .map(|e| format!("\"{e}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        text = text
+            .replace("reload_endpoints = false", "reload_endpoints = true")
+            .replace("timeout_secs = 600.0", "timeout_secs = 300.0")
+            .replace("backoff_ms = 500", "backoff_ms = 50");
+        for role in ["solver_reward", "labelling", "eval"] {
+            let table = format!("[inference.{role}]\nendpoints = []");
+            assert!(text.contains(&table), "no {table} in:\n{text}");
+            text = text.replace(&table, &format!("[inference.{role}]\nendpoints = [{list}]"));
+        }
+    }
+    let path = dir.join(if endpoints.is_empty() {
+        "local.toml"
+    } else {
+        "remote.toml"
+    });
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn run(config: &Path, out: &Path) -> std::process::Output {
+    rzero()
+        .args(["run", "--config"])
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+fn metrics(dir: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+    text.lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            if let Some(values) = v["values"].as_object_mut() {
+                values.retain(|k, _| !k.contains("per_second") && !k.contains("seconds"));
+            }
+            v
+        })
+        .collect()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn two_servers_give_local_results_and_survive_one_being_killed_mid_phase() {
+    let tmp = tempfile::tempdir().unwrap();
+    let local = tmp.path().join("local");
+    let out = run(&config(tmp.path(), &[]), &local);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (a, b) = (Served::start(0), Served::start(0));
+    let remote = tmp.path().join("remote");
+    let cfg = config(tmp.path(), &[a.url.clone(), b.url.clone()]);
+    let child = rzero()
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&remote)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    a.wait_for_a_batch();
+    a.kill();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    assert_eq!(metrics(&remote), metrics(&local));
+    for file in [
+        "iter_000/eval.json",
+        "iter_001/questions_all.jsonl",
+        "iter_001/eval.json",
+    ] {
+        let (l, r) = (local.join(file), remote.join(file));
+        assert_eq!(
+            std::fs::read(&r).unwrap(),
+            std::fs::read(&l).unwrap(),
+            "{file}"
+        );
+    }
+    drop(b);
+}
+
+#[test]
+fn all_servers_down_stops_with_state_intact_then_resume_finishes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ports = [free_port(), free_port()];
+    let endpoints: Vec<String> = ports
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{p}"))
+        .collect();
+    let dir = tmp.path().join("run");
+    let out = run(&config(tmp.path(), &endpoints), &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("all inference endpoints are down"), "{err}");
+    for e in &endpoints {
+        assert!(err.contains(e.as_str()), "{e} not named: {err}");
+    }
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+    // Stopped before the first unit (iteration 0's evaluation) did anything.
+    assert_eq!(
+        (state["iteration"].clone(), state["next"]["phase"].clone()),
+        (0.into(), "eval".into()),
+        "{state}"
+    );
+
+    let servers: Vec<Served> = ports.iter().map(|&p| Served::start(p)).collect();
+    assert_eq!(servers[0].port(), ports[0]);
+    let out = rzero()
+        .args(["run", "--resume"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+    assert_eq!(state["next"]["phase"], "done", "{state}");
+}

@@ -1,0 +1,6 @@
+//! rzero-serve integration tests, one binary.
+
+mod common;
+mod faults;
+mod protocol;
+mod server;
