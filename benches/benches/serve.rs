@@ -1,5 +1,5 @@
 //! Sampling through `rzero serve` against sampling locally, on the tiny
-//! model (`models/tiny`): 8 prompts × n = 4, up to 32 new tokens,
+//! model (`rzero-core/models/tiny`): 8 prompts × n = 4, up to 32 new tokens,
 //! temperature 1, the same seeds (so both draw the same samples). The
 //! server runs in-process on 127.0.0.1 with the default batching; the
 //! client is `RemoteSampler` (one request per prompt, 4 in flight).
@@ -22,12 +22,15 @@ const PROMPTS: usize = 8;
 const N: usize = 4;
 
 fn tiny() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/tiny"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../rzero-core/models/tiny"
+    ))
 }
 
 pub fn serve(c: &mut Criterion) {
     let device = Device::flex();
-    let policy = Policy::load(&tiny(), &device).expect("models/tiny loads");
+    let policy = Policy::load(&tiny(), &device).expect("rzero-core/models/tiny loads");
     let prompts: Vec<Vec<u32>> = (0..PROMPTS)
         .map(|i| {
             let q = format!("What is {} + {}?", 17 * i + 3, 29 * i + 11);

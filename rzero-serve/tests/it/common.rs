@@ -8,7 +8,10 @@ use rzero_serve::{Pool, PoolConfig, Server, ServerConfig};
 
 /// The repository's tiny model (HF layout).
 pub fn tiny_model() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/tiny"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../rzero-core/models/tiny"
+    ))
 }
 
 /// `rzero serve` in this process on 127.0.0.1 and a free port.
