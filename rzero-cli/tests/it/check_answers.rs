@@ -1,10 +1,6 @@
 //! `rzero check-answers` end to end on the built binary.
 
-use std::process::Command;
-
-fn rzero() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rzero"))
-}
+use crate::common::rzero;
 
 const INPUT: &str = concat!(
     r#"{"id": 1, "gold": "\\frac{1}{2}", "pred": "0.5"}"#,

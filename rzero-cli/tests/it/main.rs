@@ -2,6 +2,7 @@
 
 mod architecture;
 mod check_answers;
+mod common;
 mod pretrain;
 mod remote;
 mod run;

@@ -5,15 +5,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn rzero() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rzero"))
-}
+use crate::common::{deterministic_metrics, rzero};
 
 /// A running `rzero serve`; its stderr lines arrive on `log`.
 struct Served {
@@ -129,19 +127,6 @@ fn run(config: &Path, out: &Path) -> std::process::Output {
         .unwrap()
 }
 
-fn metrics(dir: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
-    text.lines()
-        .map(|l| {
-            let mut v: Value = serde_json::from_str(l).unwrap();
-            if let Some(values) = v["values"].as_object_mut() {
-                values.retain(|k, _| !k.contains("per_second") && !k.contains("seconds"));
-            }
-            v
-        })
-        .collect()
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -182,7 +167,10 @@ fn two_servers_give_local_results_and_survive_one_being_killed_mid_phase() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    assert_eq!(metrics(&remote), metrics(&local));
+    assert_eq!(
+        deterministic_metrics(&remote),
+        deterministic_metrics(&local)
+    );
     for file in [
         "iter_000/eval.json",
         "iter_001/questions_all.jsonl",

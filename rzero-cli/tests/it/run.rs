@@ -2,14 +2,12 @@
 //! it ends with the same metrics as an uninterrupted run.
 
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn rzero() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rzero"))
-}
+use crate::common::{deterministic_metrics, rzero};
 
 fn smoke_config(dir: &Path) -> std::path::PathBuf {
     // One iteration keeps the three runs of this test inside CI's budget.
@@ -51,19 +49,6 @@ fn kill_when(mut child: Child, dir: &Path, phase: &str) {
         assert!(Instant::now() < deadline, "timed out waiting for {phase}");
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn deterministic_metrics(dir: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
-    text.lines()
-        .map(|l| {
-            let mut v: Value = serde_json::from_str(l).unwrap();
-            if let Some(values) = v["values"].as_object_mut() {
-                values.retain(|k, _| !k.contains("per_second") && !k.contains("seconds"));
-            }
-            v
-        })
-        .collect()
 }
 
 #[test]
