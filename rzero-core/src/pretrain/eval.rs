@@ -22,20 +22,15 @@ pub const TRANSFORMERS_FILE: &str = "transformers_check.json";
 
 /// Reads `dir/pretrain.json`, if the directory was made by `rzero pretrain`.
 pub fn read_record(dir: &Path) -> Result<Option<TrainingRecord>> {
-    let path = dir.join(RECORD_FILE);
+    read_optional_json(&dir.join(RECORD_FILE))
+}
+
+/// `path` parsed as JSON, or `None` when the file does not exist.
+fn read_optional_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
     if !path.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&path).map_err(|source| CoreError::Io {
-        path: path.clone(),
-        source,
-    })?;
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|e| CoreError::State {
-            path,
-            message: e.to_string(),
-        })
+    Ok(Some(rzero_data::jsonl::read_json(path)?))
 }
 
 /// What `check_transformers.py` computed with transformers (`expected.json`).
@@ -159,20 +154,7 @@ pub fn record_transformers_check(
 }
 
 fn read_capability(dir: &Path) -> Result<Option<CapabilityReport>> {
-    let path = dir.join(CAPABILITY_FILE);
-    if !path.exists() {
-        return Ok(None);
-    }
-    let text = std::fs::read_to_string(&path).map_err(|source| CoreError::Io {
-        path: path.clone(),
-        source,
-    })?;
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|e| CoreError::State {
-            path,
-            message: e.to_string(),
-        })
+    read_optional_json(&dir.join(CAPABILITY_FILE))
 }
 
 /// Loads the model in `dir` onto `device` (plain, not autodiff), measures
