@@ -80,6 +80,16 @@ impl Drop for Served {
 
 /// Smoke preset, one iteration; the Solver roles on `endpoints` (none = local).
 fn config(dir: &Path, endpoints: &[String]) -> PathBuf {
+    config_with(dir, endpoints, &[])
+}
+
+fn toml_list(endpoints: &[String]) -> String {
+    let list: Vec<String> = endpoints.iter().map(|e| format!("\"{e}\"")).collect();
+    format!("[{}]", list.join(", "))
+}
+
+/// [`config`], with the Challenger's rollouts on `challenger` as well.
+fn config_with(dir: &Path, endpoints: &[String], challenger: &[String]) -> PathBuf {
     let out = rzero()
         .args(["run", "--preset", "smoke", "--print-config"])
         .output()
@@ -92,23 +102,24 @@ fn config(dir: &Path, endpoints: &[String]) -> PathBuf {
     let mut text = String::from_utf8(out.stdout)
         .unwrap()
         .replace("iterations = 2", "iterations = 1");
-    if !endpoints.is_empty() {
-        let list = endpoints
-            .iter()
-            .map(|e| format!("\"{e}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
+    let mut roles: Vec<(&str, &[String])> = vec![("challenger_rollouts", challenger)];
+    for role in ["solver_reward", "labelling", "eval"] {
+        roles.push((role, endpoints));
+    }
+    roles.retain(|(_, e)| !e.is_empty());
+    if !roles.is_empty() {
         text = text
             .replace("reload_endpoints = false", "reload_endpoints = true")
             .replace("timeout_secs = 600.0", "timeout_secs = 300.0")
             .replace("backoff_ms = 500", "backoff_ms = 50");
-        for role in ["solver_reward", "labelling", "eval"] {
+        for (role, list) in &roles {
             let table = format!("[inference.{role}]\nendpoints = []");
             assert!(text.contains(&table), "no {table} in:\n{text}");
-            text = text.replace(&table, &format!("[inference.{role}]\nendpoints = [{list}]"));
+            let with = format!("[inference.{role}]\nendpoints = {}", toml_list(list));
+            text = text.replace(&table, &with);
         }
     }
-    let path = dir.join(if endpoints.is_empty() {
+    let path = dir.join(if roles.is_empty() {
         "local.toml"
     } else {
         "remote.toml"
@@ -226,4 +237,52 @@ fn all_servers_down_stops_with_state_intact_then_resume_finishes() {
     let state: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
     assert_eq!(state["next"]["phase"], "done", "{state}");
+}
+
+#[test]
+fn remote_challenger_rollouts_follow_each_new_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let local = tmp.path().join("local");
+    let out = run(&config(tmp.path(), &[]), &local);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The Challenger's own server, reloaded after every GRPO step; the
+    // Solver roles on another one.
+    let (challenger, solver) = (Served::start(0), Served::start(0));
+    let remote = tmp.path().join("remote");
+    let cfg = config_with(
+        tmp.path(),
+        std::slice::from_ref(&solver.url),
+        std::slice::from_ref(&challenger.url),
+    );
+    let out = run(&cfg, &remote);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log: Vec<String> = challenger.log.try_iter().collect();
+    let count = |what: &str| log.iter().filter(|l| l.contains(what)).count();
+    assert!(
+        count("generating a batch") > 0,
+        "the Challenger sampled locally"
+    );
+    assert!(
+        count("weights reloaded") > 0,
+        "the Challenger's server kept its weights"
+    );
+    assert_eq!(
+        deterministic_metrics(&remote),
+        deterministic_metrics(&local)
+    );
+    let file = "iter_001/questions_all.jsonl";
+    assert_eq!(
+        std::fs::read(remote.join(file)).unwrap(),
+        std::fs::read(local.join(file)).unwrap(),
+        "{file}"
+    );
 }
