@@ -125,6 +125,11 @@ pub struct CorpusConfig {
     pub challenger_fraction: f64,
     /// Share of word problems; the rest are expressions.
     pub word_problem_fraction: f64,
+    /// Share of word problems among Challenger documents, when it differs
+    /// from `word_problem_fraction`: a small model copies a name and item
+    /// through a problem it writes far less reliably than it reads one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenger_word_problem_fraction: Option<f64>,
     /// Relative weight of levels 1..=6.
     pub level_weights: [f64; 6],
 }
@@ -138,17 +143,29 @@ impl Default for CorpusConfig {
             documents: 200_000,
             challenger_fraction: 0.25,
             word_problem_fraction: 0.3,
+            challenger_word_problem_fraction: None,
             level_weights: [1.0; 6],
         }
     }
 }
 
 impl CorpusConfig {
+    /// The share of word problems among documents of `role`.
+    pub fn word_problem_share(&self, role: Role) -> f64 {
+        match (role, self.challenger_word_problem_fraction) {
+            (Role::Challenger, Some(share)) => share,
+            _ => self.word_problem_fraction,
+        }
+    }
+
     /// Rejects fractions outside [0, 1] and weights that are negative or
     /// sum to zero.
     pub fn validate(&self) -> Result<()> {
         check_fraction("challenger_fraction", self.challenger_fraction)?;
         check_fraction("word_problem_fraction", self.word_problem_fraction)?;
+        if let Some(share) = self.challenger_word_problem_fraction {
+            check_fraction("challenger_word_problem_fraction", share)?;
+        }
         let sum: f64 = self.level_weights.iter().sum();
         if self
             .level_weights
@@ -237,7 +254,7 @@ impl Iterator for Corpus<'_> {
         } else {
             Role::Solver
         };
-        let surface = pick_surface(rng, self.config.word_problem_fraction);
+        let surface = pick_surface(rng, self.config.word_problem_share(role));
         let level = self.pick_level();
         // Redraw held-out questions. Word problems of a level, and level 6
         // itself, are far larger than any held-out set, so this ends.

@@ -102,6 +102,34 @@ fn corpus_mixes_roles_surfaces_and_levels_at_the_stated_ratio() {
 }
 
 #[test]
+fn challenger_documents_can_have_their_own_word_problem_share() {
+    let heldout = small_heldout();
+    let config = CorpusConfig {
+        documents: 4000,
+        challenger_fraction: 0.5,
+        challenger_word_problem_fraction: Some(0.05),
+        ..CorpusConfig::default()
+    };
+    let docs: Vec<Document> = pretraining_corpus(&config, &heldout).unwrap().collect();
+    let word_share = |role: Role| {
+        let of_role: Vec<_> = docs.iter().filter(|d| d.role == role).collect();
+        let words = of_role
+            .iter()
+            .filter(|d| d.surface == Surface::WordProblem)
+            .count();
+        words as f64 / of_role.len() as f64
+    };
+    assert!((word_share(Role::Challenger) - 0.05).abs() < 0.02);
+    assert!((word_share(Role::Solver) - 0.3).abs() < 0.03);
+    let bad = CorpusConfig {
+        challenger_word_problem_fraction: Some(-0.1),
+        ..config
+    };
+    let err = pretraining_corpus(&bad, &heldout).unwrap_err();
+    assert!(err.to_string().contains("challenger_word_problem_fraction"));
+}
+
+#[test]
 fn invalid_corpus_configs_name_the_key() {
     let heldout = small_heldout();
     let bad = CorpusConfig {
