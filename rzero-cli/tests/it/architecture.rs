@@ -5,6 +5,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::common::assert_success;
+
 /// Normal (non-dev, non-build) dependency names of each workspace member,
 /// and the transitive normal closure from the resolve graph.
 struct Graph {
@@ -28,11 +30,7 @@ fn load_graph() -> Graph {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let meta: Value = serde_json::from_slice(&out.stdout).expect("metadata is JSON");
     let packages = meta["packages"].as_array().expect("packages").clone();
     let members: Vec<String> = meta["workspace_members"]

@@ -1,13 +1,22 @@
 //! Helpers shared by the binary's tests.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
 /// The `rzero` binary under test.
 pub fn rzero() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rzero"))
+}
+
+/// Fails with the command's stderr unless it exited 0.
+pub fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// `metrics.jsonl` without the wall-clock values (timings and rates), which

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{deterministic_metrics, rzero};
+use crate::common::{assert_success, deterministic_metrics, rzero};
 
 /// A running `rzero serve`; its stderr lines arrive on `log`.
 struct Served {
@@ -94,11 +94,7 @@ fn config_with(dir: &Path, endpoints: &[String], challenger: &[String]) -> PathB
         .args(["run", "--preset", "smoke", "--print-config"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let mut text = String::from_utf8(out.stdout)
         .unwrap()
         .replace("iterations = 2", "iterations = 1");
@@ -128,6 +124,13 @@ fn config_with(dir: &Path, endpoints: &[String], challenger: &[String]) -> PathB
     path
 }
 
+/// Runs the local (no servers) smoke configuration into `dir/local`.
+fn run_locally(dir: &Path) -> PathBuf {
+    let local = dir.join("local");
+    assert_success(&run(&config(dir, &[]), &local));
+    local
+}
+
 fn run(config: &Path, out: &Path) -> std::process::Output {
     rzero()
         .args(["run", "--config"])
@@ -149,13 +152,7 @@ fn free_port() -> u16 {
 #[test]
 fn two_servers_give_local_results_and_survive_one_being_killed_mid_phase() {
     let tmp = tempfile::tempdir().unwrap();
-    let local = tmp.path().join("local");
-    let out = run(&config(tmp.path(), &[]), &local);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let local = run_locally(tmp.path());
 
     let (a, b) = (Served::start(0), Served::start(0));
     let remote = tmp.path().join("remote");
@@ -172,11 +169,7 @@ fn two_servers_give_local_results_and_survive_one_being_killed_mid_phase() {
     a.wait_for_a_batch();
     a.kill();
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
 
     assert_eq!(
         deterministic_metrics(&remote),
@@ -229,11 +222,7 @@ fn all_servers_down_stops_with_state_intact_then_resume_finishes() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let state: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
     assert_eq!(state["next"]["phase"], "done", "{state}");
@@ -242,13 +231,7 @@ fn all_servers_down_stops_with_state_intact_then_resume_finishes() {
 #[test]
 fn remote_challenger_rollouts_follow_each_new_checkpoint() {
     let tmp = tempfile::tempdir().unwrap();
-    let local = tmp.path().join("local");
-    let out = run(&config(tmp.path(), &[]), &local);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let local = run_locally(tmp.path());
 
     // The Challenger's own server, reloaded after every GRPO step; the
     // Solver roles on another one.
@@ -260,11 +243,7 @@ fn remote_challenger_rollouts_follow_each_new_checkpoint() {
         std::slice::from_ref(&challenger.url),
     );
     let out = run(&cfg, &remote);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let log: Vec<String> = challenger.log.try_iter().collect();
     let count = |what: &str| log.iter().filter(|l| l.contains(what)).count();
     assert!(

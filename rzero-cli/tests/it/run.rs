@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{deterministic_metrics, rzero};
+use crate::common::{assert_success, deterministic_metrics, rzero};
 
 fn smoke_config(dir: &Path) -> std::path::PathBuf {
     // One iteration keeps the three runs of this test inside CI's budget.
@@ -16,11 +16,7 @@ fn smoke_config(dir: &Path) -> std::path::PathBuf {
         .args(["run", "--preset", "smoke", "--print-config"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let text = String::from_utf8(out.stdout)
         .unwrap()
         .replace("iterations = 2", "iterations = 1");
