@@ -11,6 +11,7 @@ use std::time::Duration;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use criterion::{Criterion, Throughput};
+use rzero_benches::token_rows;
 use rzero_model::sampling::Sampling;
 use rzero_model::{
     CompletionBatch, GenerateOptions, Qwen3, Qwen3Config, completion_logprobs, generate,
@@ -20,25 +21,6 @@ const BATCH: usize = 16;
 const SEQ: usize = 128;
 const GEN_PROMPT: usize = 16;
 const GEN_NEW: usize = 64;
-
-/// Deterministic pseudo-random token rows (LCG), ids in `1..vocab`.
-fn token_rows(rows: usize, len: usize, vocab: usize, seed: u64) -> Vec<Vec<u32>> {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (0..rows)
-        .map(|_| {
-            (0..len)
-                .map(|_| {
-                    state = state
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
-                    1 + ((state >> 33) as usize % (vocab - 1)) as u32
-                })
-                .collect()
-        })
-        .collect()
-}
 
 /// Rows split as a 1-token prompt and a 127-token completion, so log-probs
 /// cover the same 127 positions per row as the peer's `log_softmax[:, :-1]`.

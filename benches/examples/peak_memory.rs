@@ -21,29 +21,13 @@ use std::ops::Range;
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
+use rzero_benches::token_rows;
 use rzero_grpo::{
     GrpoConfig, GrpoError, GrpoTrainer, PolicyOutput, RolloutBatch, log_probs_in_chunks,
 };
 use rzero_model::{CompletionBatch, Qwen3, Qwen3Config, completion_logprobs};
 
 const MICRO: usize = 16;
-
-/// Deterministic pseudo-random token rows (LCG), ids in `1..vocab`.
-fn token_rows(rows: usize, len: usize, vocab: usize, seed: u64) -> Vec<Vec<u32>> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-    (0..rows)
-        .map(|_| {
-            (0..len)
-                .map(|_| {
-                    state = state
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
-                    1 + ((state >> 33) as usize % (vocab - 1)) as u32
-                })
-                .collect()
-        })
-        .collect()
-}
 
 /// `VmHWM` (peak) and `VmRSS` (current) in MiB.
 fn rss_mib() -> (f64, f64) {
