@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use rzero_data::synthetic::Role;
 use serde::{Deserialize, Serialize};
 
 use super::capability::CapabilityReport;
@@ -72,11 +73,12 @@ pub fn model_card(
         (
             "corpus",
             format!(
-                "{} documents ({} used after the length filter), Challenger share {}, word problems {}, level weights {:?}",
+                "{} documents ({} used after the length filter), Challenger share {}, word problems {} (Challenger {}), level weights {:?}",
                 config.corpus.documents,
                 record.documents.0,
                 config.corpus.challenger_fraction,
                 config.corpus.word_problem_fraction,
+                config.corpus.word_problem_share(Role::Challenger),
                 config.corpus.level_weights
             ),
         ),
