@@ -13,6 +13,9 @@ pub enum CoreError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// Writing a file or checking a checkpoint failed; names the file.
+    #[error(transparent)]
+    Fs(#[from] rzero_fs::FsError),
     /// The run config is malformed or out of range.
     #[error("{path}: {message}")]
     Config {

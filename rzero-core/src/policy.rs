@@ -75,8 +75,11 @@ pub struct Policy {
     pub hf: HfQwen3Config,
     /// Its tokenizer.
     pub tokenizer: Tokenizer,
-    /// The directory it was loaded from (tokenizer files are copied from it).
+    /// The directory it was loaded from.
     pub source: PathBuf,
+    /// Tokenizer and generation files read at load time, written into every
+    /// checkpoint (the source may be gone by then: older checkpoints are deleted).
+    pub tokenizer_files: Vec<(String, Vec<u8>)>,
     /// Rows per generation call: bounds memory and keeps batches efficient.
     pub max_batch_rows: usize,
 }
@@ -86,11 +89,21 @@ impl Policy {
     pub fn load(dir: &Path, device: &Device) -> Result<Self> {
         let (model, hf) = load_pretrained(dir, device)?;
         let tokenizer = Tokenizer::from_dir(dir)?;
+        let mut tokenizer_files = Vec::new();
+        for name in TOKENIZER_FILES {
+            let path = dir.join(name);
+            match std::fs::read(&path) {
+                Ok(bytes) => tokenizer_files.push((name.to_string(), bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(CoreError::Io { path, source }),
+            }
+        }
         Ok(Self {
             model,
             hf,
             tokenizer,
             source: dir.to_path_buf(),
+            tokenizer_files,
             max_batch_rows: 128,
         })
     }
@@ -103,15 +116,8 @@ impl Policy {
     /// Saves the weights, config and tokenizer files as an HF directory.
     pub fn save(&self, dir: &Path) -> Result<()> {
         save_pretrained(&self.model, &self.hf, dir, &SaveOptions::default())?;
-        for name in TOKENIZER_FILES {
-            let from = self.source.join(name);
-            if from.exists() && from != dir.join(name) {
-                let bytes = std::fs::read(&from).map_err(|source| CoreError::Io {
-                    path: from.clone(),
-                    source,
-                })?;
-                rzero_data::atomic_write_bytes(dir.join(name), &bytes)?;
-            }
+        for (name, bytes) in &self.tokenizer_files {
+            rzero_fs::write_atomic(dir.join(name), bytes)?;
         }
         Ok(())
     }

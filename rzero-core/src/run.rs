@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
+use rzero_fs::StagedDir;
 use rzero_grpo::{AdamW, GrpoConfig, GrpoTrainer};
 use rzero_model::Qwen3;
 
@@ -83,13 +84,17 @@ impl<'a> Runner<'a> {
         stop: &'a StopFlag,
     ) -> Result<Self> {
         let run = RunDir::new(dir);
-        let config = run.read_config()?;
-        if run.read_state()?.is_none() {
+        if !run.config_path().exists() {
             return Err(CoreError::State {
-                path: run.state_path(),
+                path: run.config_path(),
                 message: "missing: not a run directory (start one with `rzero run --out DIR`)"
                     .into(),
             });
+        }
+        let config = run.read_config()?;
+        if run.read_state()?.is_none() {
+            // Killed between writing the config and the first state: nothing ran yet.
+            run.write_state(&RunState::start())?;
         }
         Ok(Self {
             config,
@@ -127,6 +132,7 @@ impl<'a> Runner<'a> {
 
     /// Runs until done; returns the evaluation of every iteration so far.
     pub fn run(&mut self) -> Result<Vec<EvalReport>> {
+        self.clean_up()?;
         loop {
             let state = self.run.read_state()?.unwrap_or_else(RunState::start);
             self.progress
@@ -146,6 +152,20 @@ impl<'a> Runner<'a> {
             };
             self.run.write_state(&next)?;
         }
+    }
+
+    /// Removes what a killed process left: temp files, staged directories,
+    /// and checkpoints the state no longer needs.
+    fn clean_up(&self) -> Result<()> {
+        let removed = rzero_fs::sweep(self.run.root())?;
+        let state = self.run.read_state()?.unwrap_or_else(RunState::start);
+        let pruned = self.run.prune_checkpoints(|t, role| {
+            state.live_checkpoint(t, role == Role::Challenger, self.steps(role))
+        })?;
+        if removed + pruned > 0 {
+            tracing::info!(removed, pruned, "cleaned up after an interrupted run");
+        }
+        Ok(())
     }
 
     /// Every `eval.json` written so far, by iteration.
@@ -175,7 +195,12 @@ impl<'a> Runner<'a> {
         self.run.checkpoint(t, role, self.steps(role) - 1)
     }
 
+    /// Loads a model; a checkpoint of this run is verified against its
+    /// manifest first, so a damaged one is an error naming the file.
     fn load(&self, dir: &Path, train: bool) -> Result<Policy> {
+        if dir.starts_with(self.run.root()) {
+            rzero_fs::verify_dir(dir)?;
+        }
         let device = if train {
             self.options.device.clone().autodiff()
         } else {
@@ -209,12 +234,25 @@ impl<'a> Runner<'a> {
         let optimizer =
             AdamW::load(&dir.join("optimizer.safetensors"), &device)?.with_config(grpo.optimizer);
         let meta: TrainerMeta = rzero_data::jsonl::read_json(dir.join("trainer.json"))?;
+        if (meta.iteration, meta.rollout_step) != (t, step - 1) {
+            return Err(CoreError::State {
+                path: dir.join("trainer.json"),
+                message: format!(
+                    "written by iteration {} step {}, expected iteration {t} step {}",
+                    meta.iteration,
+                    meta.rollout_step,
+                    step - 1
+                ),
+            });
+        }
         Ok((
             policy,
             GrpoTrainer::resume(grpo, optimizer, meta.optimizer_steps)?,
         ))
     }
 
+    /// Writes the checkpoint of rollout step `step` whole or not at all:
+    /// staged under a hidden name, sealed with a manifest, renamed into place.
     fn save_step(
         &self,
         t: usize,
@@ -223,8 +261,9 @@ impl<'a> Runner<'a> {
         policy: &Policy,
         trainer: &GrpoTrainer,
     ) -> Result<()> {
-        let dir = self.run.checkpoint(t, role, step);
-        policy.save(&dir)?;
+        let staged = StagedDir::create(self.run.checkpoint(t, role, step))?;
+        let dir = staged.path();
+        policy.save(dir)?;
         trainer
             .optimizer()
             .save(&dir.join("optimizer.safetensors"))?;
@@ -233,7 +272,8 @@ impl<'a> Runner<'a> {
             iteration: t,
             rollout_step: step,
         };
-        rzero_data::jsonl::write_json(dir.join("trainer.json"), &meta)?;
+        rzero_fs::write_json(dir.join("trainer.json"), &meta)?;
+        staged.commit()?;
         Ok(())
     }
 
@@ -352,8 +392,7 @@ impl<'a> Runner<'a> {
         );
         self.run.write_state(&next)?;
         if step > 0 {
-            self.run
-                .remove_checkpoint(&self.run.checkpoint(t, role, step - 1))?;
+            rzero_fs::remove_dir(&self.run.checkpoint(t, role, step - 1))?;
         }
         self.progress
             .done(self.units_done(next), self.total_units());
@@ -399,7 +438,9 @@ impl<'a> Runner<'a> {
                 "the question set is empty: the Solver is not trained this iteration"
             );
             let solver = self.load(&self.model_dir(t - 1, Role::Solver), false)?;
-            solver.save(&self.run.checkpoint(t, Role::Solver, last))?;
+            let staged = StagedDir::create(self.run.checkpoint(t, Role::Solver, last))?;
+            solver.save(staged.path())?;
+            staged.commit()?;
             return Ok(RunState {
                 iteration: t,
                 next: Phase::Eval,

@@ -11,12 +11,14 @@
 //! RUN/iter_001/solver_samples/step_005.jsonl
 //! RUN/iter_001/eval.json
 //! ```
-//! Every file is written atomically, so `kill -9` at any instant leaves
-//! either the old or the new version of each file.
+//! Every file is written atomically and every checkpoint directory is
+//! staged and sealed with a `manifest.json` (`rzero_fs`), so `kill -9` at any
+//! instant leaves either the old or the new version of each; ARCHITECTURE.md
+//! says what is committed when.
 
 use std::path::{Path, PathBuf};
 
-use rzero_data::atomic_write_bytes;
+use rzero_fs::write_atomic;
 
 use crate::config::RunConfig;
 use crate::error::{CoreError, Result};
@@ -118,7 +120,7 @@ impl RunDir {
     /// Writes the resolved config (once, at the start of a run).
     pub fn write_config(&self, config: &RunConfig) -> Result<()> {
         let text = config.to_toml()?;
-        atomic_write_bytes(self.config_path(), text.as_bytes())?;
+        write_atomic(self.config_path(), text.as_bytes())?;
         Ok(())
     }
 
@@ -133,7 +135,7 @@ impl RunDir {
             path: self.state_path(),
             message: e.to_string(),
         })?;
-        atomic_write_bytes(self.state_path(), &text)?;
+        write_atomic(self.state_path(), &text)?;
         Ok(())
     }
 
@@ -175,13 +177,45 @@ impl RunDir {
         Ok(())
     }
 
-    /// Removes a checkpoint directory that a newer one supersedes.
-    pub fn remove_checkpoint(&self, dir: &Path) -> Result<()> {
-        if dir.exists() {
-            std::fs::remove_dir_all(dir).map_err(io(dir))?;
+    /// Removes every `iter_NNN/ROLE/step_NNN` checkpoint except the one
+    /// `live(t, role)` names (crash-safely); returns how many were removed.
+    pub fn prune_checkpoints(&self, live: impl Fn(usize, Role) -> Option<usize>) -> Result<usize> {
+        let mut removed = 0;
+        for (t, iteration) in numbered(&self.root, "iter_")? {
+            for role in [Role::Challenger, Role::Solver] {
+                let keep = live(t, role);
+                for (step, dir) in numbered(&iteration.join(role.name()), "step_")? {
+                    if Some(step) != keep {
+                        rzero_fs::remove_dir(&dir)?;
+                        removed += 1;
+                    }
+                }
+            }
         }
-        Ok(())
+        Ok(removed)
     }
+}
+
+/// Subdirectories `PREFIX<number>` of `dir` with their numbers (none if
+/// `dir` is missing).
+fn numbered(dir: &Path, prefix: &str) -> Result<Vec<(usize, PathBuf)>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(dir)(e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io(dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(n) = name.strip_prefix(prefix).and_then(|n| n.parse().ok())
+            && entry.path().is_dir()
+        {
+            out.push((n, entry.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -213,6 +247,31 @@ mod tests {
         let all = run.read_metrics().unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].get("x"), Some(2.0));
+    }
+
+    #[test]
+    fn pruning_keeps_only_the_live_checkpoint_of_each_role() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir::new(dir.path());
+        for (t, role, step) in [
+            (1, Role::Challenger, 0),
+            (1, Role::Challenger, 1),
+            (1, Role::Solver, 2),
+            (2, Role::Challenger, 0),
+        ] {
+            std::fs::create_dir_all(run.checkpoint(t, role, step)).unwrap();
+        }
+        let live = |t, role| match (t, role) {
+            (1, Role::Challenger) => Some(1),
+            (1, Role::Solver) => Some(2),
+            _ => None,
+        };
+        assert_eq!(run.prune_checkpoints(live).unwrap(), 2);
+        assert!(run.checkpoint(1, Role::Challenger, 1).exists());
+        assert!(run.checkpoint(1, Role::Solver, 2).exists());
+        assert!(!run.checkpoint(1, Role::Challenger, 0).exists());
+        assert!(!run.checkpoint(2, Role::Challenger, 0).exists());
+        assert_eq!(run.prune_checkpoints(live).unwrap(), 0);
     }
 
     #[test]

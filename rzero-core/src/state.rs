@@ -93,6 +93,27 @@ impl RunState {
         }
     }
 
+    /// The one checkpoint step of `role_steps`-step phase `challenger` (or
+    /// the Solver's) in iteration `t` that this state still needs: the last
+    /// step of a finished phase, the previous step of the phase in progress,
+    /// none for a phase not yet started. Every other checkpoint is superseded.
+    pub fn live_checkpoint(&self, t: usize, challenger: bool, role_steps: usize) -> Option<usize> {
+        let last = role_steps.checked_sub(1);
+        if t == 0 || t > self.iteration {
+            return None;
+        }
+        if t < self.iteration {
+            return last;
+        }
+        match (self.next, challenger) {
+            (Phase::Challenger { step }, true) | (Phase::Solver { step }, false) => {
+                step.checked_sub(1)
+            }
+            (Phase::Challenger { .. }, false) | (Phase::QuestionSet, false) => None,
+            _ => last,
+        }
+    }
+
     /// Whether the run is finished.
     pub fn is_done(&self) -> bool {
         self.next == Phase::Done
@@ -134,6 +155,25 @@ mod tests {
                 next: Phase::Eval
             }
         );
+    }
+
+    #[test]
+    fn live_checkpoints_follow_the_phase() {
+        let at = |t, next| RunState { iteration: t, next };
+        let live = |s: RunState, t, c| s.live_checkpoint(t, c, if c { 3 } else { 4 });
+        let s = at(2, Phase::Challenger { step: 0 });
+        assert_eq!((live(s, 1, true), live(s, 1, false)), (Some(2), Some(3)));
+        assert_eq!((live(s, 2, true), live(s, 2, false)), (None, None));
+        let s = at(2, Phase::Challenger { step: 2 });
+        assert_eq!((live(s, 2, true), live(s, 2, false)), (Some(1), None));
+        let s = at(2, Phase::QuestionSet);
+        assert_eq!((live(s, 2, true), live(s, 2, false)), (Some(2), None));
+        let s = at(2, Phase::Solver { step: 1 });
+        assert_eq!((live(s, 2, true), live(s, 2, false)), (Some(2), Some(0)));
+        let s = at(2, Phase::Eval);
+        assert_eq!((live(s, 2, true), live(s, 2, false)), (Some(2), Some(3)));
+        assert_eq!(live(at(0, Phase::Eval), 1, true), None);
+        assert_eq!(live(at(1, Phase::Eval), 3, false), None);
     }
 
     #[test]

@@ -14,6 +14,9 @@ pub enum DataError {
         #[source]
         source: std::io::Error,
     },
+    /// Writing a file failed (the old file, if any, is unchanged).
+    #[error(transparent)]
+    Fs(#[from] rzero_fs::FsError),
     /// A JSONL line is not valid JSON or does not match the record type.
     #[error("malformed jsonl at {path}:{line}: {source}")]
     BadJsonl {

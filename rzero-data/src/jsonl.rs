@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::atomic::AtomicFile;
 use crate::error::{DataError, Result};
+use rzero_fs::AtomicFile;
 
 /// What a reader does with a line that does not parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -143,7 +143,7 @@ pub fn write_json<T: Serialize + ?Sized>(path: impl AsRef<Path>, value: &T) -> R
         source,
     })?;
     bytes.push(b'\n');
-    crate::atomic::atomic_write_bytes(path, &bytes)
+    Ok(rzero_fs::write_atomic(path, &bytes)?)
 }
 
 /// Writes records as JSONL to a temp file and renames it over the target on

@@ -7,8 +7,8 @@
 //! - [`jsonl`]: streaming [`JsonlReader`] (a malformed line is an error naming
 //!   file and line, or is skipped and counted), [`AtomicJsonlWriter`], and
 //!   [`read_json`] / [`write_json`] for single-document state files.
-//! - [`atomic`]: [`atomic_write`] — temp file in the same directory, fsync,
-//!   rename — used for every file this crate writes.
+//! - Every file this crate writes goes through `rzero_fs` (temp file in the
+//!   same directory, fsync, rename); [`atomic_write_bytes`] re-exports its writer.
 //! - [`filter`]: the official question-set filters and consistency band
 //!   (DESIGN §5) with a [`FilterReport`].
 //! - [`mod@bench`]: the ten benchmarks of the paper, their loader, the
@@ -34,7 +34,6 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod atomic;
 pub mod bench;
 pub mod error;
 pub mod filter;
@@ -42,7 +41,6 @@ pub mod jsonl;
 pub mod records;
 pub mod synthetic;
 
-pub use atomic::{AtomicFile, atomic_write, atomic_write_bytes};
 pub use bench::{Benchmark, load_benchmark};
 pub use error::{DataError, Result};
 pub use filter::{Band, Dedup, FilterConfig, FilterReport, QuestionFilter};
@@ -53,3 +51,4 @@ pub use records::{
     ChallengerReward, ChallengerSample, EvalItem, EvalPrediction, OracleLabel, QuestionRecord,
     SolverSample,
 };
+pub use rzero_fs::{AtomicFile, write_atomic as atomic_write_bytes};

@@ -78,6 +78,9 @@ pub enum GrpoError {
         /// The conversion error.
         source: burn::tensor::DataError,
     },
+    /// Writing a file failed (the old file, if any, is unchanged).
+    #[error(transparent)]
+    Fs(#[from] rzero_fs::FsError),
     /// An optimizer-state file could not be read or written.
     #[error("{path}: {source}")]
     Io {

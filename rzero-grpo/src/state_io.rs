@@ -6,8 +6,7 @@
 //! path → step count).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::prelude::*;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
@@ -19,7 +18,7 @@ use crate::{AdamW, AdamWConfig, GrpoError};
 const FORMAT: &str = "rzero-grpo-adamw-v1";
 
 impl AdamW {
-    /// Write the state to `path` (temp file in the same directory, fsync, rename).
+    /// Write the state to `path` atomically; equal states give equal bytes.
     pub fn save(&self, path: &Path) -> Result<(), GrpoError> {
         let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
         let mut steps = BTreeMap::new();
@@ -46,7 +45,7 @@ impl AdamW {
         ]);
         let bytes = safetensors::serialize(views, Some(metadata))
             .map_err(|source| safetensors_error(path, source))?;
-        write_atomic(path, &bytes)
+        Ok(rzero_fs::write_atomic(path, &sorted_header(bytes))?)
     }
 
     /// Read a state written by [`AdamW::save`]; its tensors go to `device`.
@@ -132,29 +131,31 @@ fn safetensors_error(path: &Path, source: safetensors::SafeTensorError) -> GrpoE
     }
 }
 
-/// Write `bytes` to `path` through a temp file in the same directory.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), GrpoError> {
-    let io = |p: &Path| {
-        let p: PathBuf = p.to_path_buf();
-        move |source| GrpoError::Io { path: p, source }
+/// The serialized file with its JSON header re-written in sorted key order:
+/// `safetensors` writes the metadata map in hash order, which differs from
+/// run to run, and equal states must give equal bytes.
+fn sorted_header(bytes: Vec<u8>) -> Vec<u8> {
+    let Some(len) = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .map(|b: [u8; 8]| u64::from_le_bytes(b) as usize)
+    else {
+        return bytes;
     };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
+    let Some(Ok(header)) = bytes
+        .get(8..8 + len)
+        .map(serde_json::from_slice::<serde_json::Value>)
+    else {
+        return bytes;
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let mut file = std::fs::File::create(&tmp).map_err(io(&tmp))?;
-    file.write_all(bytes).map_err(io(&tmp))?;
-    file.sync_all().map_err(io(&tmp))?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io(path))?;
-    if let Ok(d) = std::fs::File::open(&dir) {
-        // Persist the rename; not every platform allows syncing a directory.
-        let _ = d.sync_all();
+    // serde_json's map is a BTreeMap here (no `preserve_order`): keys come out sorted.
+    let mut text = header.to_string().into_bytes();
+    while text.len() % 8 != 0 {
+        text.push(b' ');
     }
-    Ok(())
+    let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - 8 - len);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&bytes[8 + len..]);
+    out
 }

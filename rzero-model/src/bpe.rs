@@ -8,7 +8,7 @@
 //! and `</think>` are atomic but not "special" (as in Qwen3), so decoding
 //! with `skip_special` keeps them.
 
-use std::io::Write;
+use rzero_fs::write_atomic;
 use std::path::Path;
 
 use tokenizers::models::bpe::{BPE, BpeTrainerBuilder};
@@ -150,17 +150,17 @@ pub fn write_tokenizer_dir(tokenizer: &tokenizers::Tokenizer, dir: &Path) -> Res
 
     let config = tokenizer_config(tokenizer);
     let text = serde_json::to_string_pretty(&config).unwrap_or_default() + "\n";
-    write_atomic(&dir.join("tokenizer_config.json"), text.as_bytes())?;
+    write_atomic(dir.join("tokenizer_config.json"), text.as_bytes())?;
 
     let generation = GenerationConfig {
         eos_token_id: vec![im_end, eot],
         pad_token_id: Some(eot),
         ..GenerationConfig::default()
     };
-    write_atomic(
-        &dir.join("generation_config.json"),
+    Ok(write_atomic(
+        dir.join("generation_config.json"),
         generation.to_json_string().as_bytes(),
-    )
+    )?)
 }
 
 /// `tokenizer_config.json` as transformers reads it (`PreTrainedTokenizerFast`).
@@ -186,26 +186,4 @@ fn tokenizer_config(tokenizer: &tokenizers::Tokenizer) -> serde_json::Value {
         "split_special_tokens": false,
         "chat_template": QWEN3_CHAT_TEMPLATE,
     })
-}
-
-/// Writes `bytes` to `path` via a temp file in the same directory, fsync and
-/// rename, so readers never see a partial file.
-// Mirrors the crate's shared atomic writer, which lands separately.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| ModelError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let written = std::fs::File::create(&tmp).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    });
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written.map_err(io)
 }

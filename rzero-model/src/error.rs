@@ -15,6 +15,9 @@ pub enum ModelError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// Writing a file failed (the old file, if any, is unchanged).
+    #[error(transparent)]
+    Fs(#[from] rzero_fs::FsError),
     /// A JSON file is malformed.
     #[error("{path}: malformed JSON: {source}")]
     Json {

@@ -36,7 +36,6 @@
 //! ```
 #![warn(missing_docs)]
 
-mod atomic;
 pub mod bpe;
 pub mod chat;
 pub mod config;

@@ -3,6 +3,7 @@
 mod architecture;
 mod check_answers;
 mod common;
+mod crash;
 mod pretrain;
 mod remote;
 mod run;

@@ -209,3 +209,21 @@ fn a_failing_weights_hook_stops_the_run_with_its_stderr_and_state_intact() {
     assert_eq!(run.read_state().unwrap(), before, "state untouched");
     assert!(!run.eval(0).exists(), "no unit ran");
 }
+
+/// A checkpoint saved after its source directory is gone (older checkpoints
+/// are deleted as a phase advances) is still a complete HF directory.
+#[test]
+fn a_policy_saves_its_tokenizer_after_its_source_is_deleted() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let source = tmp.path().join("step_000");
+    let policy = rzero_core::policy::Policy::load(&base_model(), &Device::flex()).expect("load");
+    policy.save(&source).expect("save");
+    let reloaded = rzero_core::policy::Policy::load(&source, &Device::flex()).expect("reload");
+    std::fs::remove_dir_all(&source).expect("delete the source");
+    let next = tmp.path().join("step_001");
+    reloaded.save(&next).expect("save again");
+    for name in ["tokenizer.json", "tokenizer_config.json", "config.json"] {
+        assert!(next.join(name).exists(), "{name} missing");
+    }
+    rzero_core::policy::Policy::load(&next, &Device::flex()).expect("a complete model dir");
+}

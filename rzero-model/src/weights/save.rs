@@ -8,10 +8,10 @@ use safetensors::Dtype;
 use safetensors::tensor::TensorView;
 
 use super::{INDEX_FILE, SINGLE_FILE, hf_name};
-use crate::atomic::write_atomic;
 use crate::error::{ModelError, Result};
 use crate::hf_config::HfQwen3Config;
 use crate::model::Qwen3;
+use rzero_fs::write_atomic;
 
 /// How [`save_pretrained`] writes weights.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,7 +202,7 @@ fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
         source,
     })?;
     text.push('\n');
-    write_atomic(path, text.as_bytes())
+    Ok(write_atomic(path, text.as_bytes())?)
 }
 
 /// Removes `model*.safetensors` / the index left by an earlier save.

@@ -1,0 +1,294 @@
+//! Crash safety as a user meets it: a run SIGKILLed at random moments (and
+//! inside checkpoint writes), failed writes, and Ctrl-C; after each,
+//! `--resume` continues, and the run ends with every file equal, byte for
+//! byte, to an uninterrupted run's (metrics aside from wall-clock values).
+
+use std::collections::BTreeMap;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::common::{assert_success, deterministic_metrics, rzero};
+
+/// Smoke preset with two rollout steps in every phase and two iterations.
+fn multi_step_config(dir: &Path) -> PathBuf {
+    let out = rzero()
+        .args(["run", "--preset", "smoke", "--print-config"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("rollout_steps = 1\n").count(), 2, "{text}");
+    assert!(text.contains("iterations = 2\n"), "{text}");
+    let path = dir.join("multi.toml");
+    std::fs::write(
+        &path,
+        text.replace("rollout_steps = 1\n", "rollout_steps = 2\n"),
+    )
+    .unwrap();
+    path
+}
+
+fn start(config: &Path, out: &Path) -> Command {
+    let mut c = rzero();
+    c.args(["run", "--config"])
+        .arg(config)
+        .arg("--out")
+        .arg(out);
+    c
+}
+
+fn resume(out: &Path) -> Command {
+    let mut c = rzero();
+    c.args(["run", "--resume"]).arg(out);
+    c
+}
+
+/// One uninterrupted run of the multi-step config, shared by the tests:
+/// (config path, run directory, wall time).
+fn reference_run() -> &'static (tempfile::TempDir, PathBuf, PathBuf, Duration) {
+    static RUN: OnceLock<(tempfile::TempDir, PathBuf, PathBuf, Duration)> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = multi_step_config(tmp.path());
+        let out = tmp.path().join("whole");
+        let started = Instant::now();
+        let result = start(&config, &out).output().unwrap();
+        assert_success(&result);
+        (tmp, config, out, started.elapsed())
+    })
+}
+
+/// Every file under `dir` by relative path (metrics.jsonl left out: it is
+/// compared without its timing values).
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                if rel != "metrics.jsonl" {
+                    out.insert(rel, std::fs::read(&path).unwrap());
+                }
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Fails naming every file that is missing, extra or different.
+fn assert_same_run(whole: &Path, other: &Path) {
+    let (a, b) = (files(whole), files(other));
+    let names: Vec<&String> = a.keys().chain(b.keys()).collect();
+    let differing: Vec<&&String> = names.iter().filter(|n| a.get(**n) != b.get(**n)).collect();
+    assert!(differing.is_empty(), "files differ: {differing:?}");
+    assert!(a.keys().any(|n| n.ends_with("optimizer.safetensors")));
+    assert!(a.keys().any(|n| n.ends_with("manifest.json")));
+    assert_eq!(deterministic_metrics(whole), deterministic_metrics(other));
+}
+
+/// A small seeded generator (the test needs no RNG crate).
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// Waits up to `delay` for `child`; kills it with SIGKILL if still running.
+/// Returns the exit status if it finished on its own.
+fn kill_after(mut child: Child, delay: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + delay;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    None
+}
+
+fn is_done(out: &Path) -> bool {
+    std::fs::read_to_string(out.join("state.json")).is_ok_and(|s| s.contains("\"done\""))
+}
+
+/// Kills inside each kind of write: the process aborts half-way through
+/// it (`RZERO_FAULT_ABORT`), as a `kill -9` landing there would.
+#[test]
+fn killed_inside_each_kind_of_write_resumes_to_identical_files() {
+    let (_, config, whole, _) = reference_run();
+    let tmp = tempfile::tempdir().unwrap();
+    let killed = tmp.path().join("killed");
+    // In the order a run first meets them.
+    let aborts = [
+        "state.json@1",
+        "eval.json@1",
+        "challenger/.rzero-partial.step_000/model.safetensors@1",
+        "optimizer.safetensors@1",
+        "tokenizer.json@1",
+        "trainer.json@1",
+        "manifest.json@1",
+        "challenger/step_001@1",
+        "challenger_samples@1",
+        "metrics.jsonl@1",
+        "questions_all.jsonl@1",
+        "filter_report.json@1",
+        "solver/.rzero-partial.step_001/optimizer.safetensors@1",
+        "solver_samples@1",
+        "solver/step_001@1",
+    ];
+    for (i, abort) in aborts.into_iter().enumerate() {
+        let mut command = if i == 0 {
+            start(config, &killed)
+        } else {
+            resume(&killed)
+        };
+        let out = command.env("RZERO_FAULT_ABORT", abort).output().unwrap();
+        assert!(!out.status.success(), "{abort} was never written");
+        assert!(!is_done(&killed));
+    }
+    assert_success(&resume(&killed).output().unwrap());
+    assert_same_run(whole, &killed);
+}
+
+/// SIGKILL at seeded random moments, resuming after each.
+#[test]
+fn killed_at_random_moments_resumes_to_identical_files() {
+    let (_, config, whole, span) = reference_run();
+    let tmp = tempfile::tempdir().unwrap();
+    let killed = tmp.path().join("killed");
+    let mut rng = SplitMix(0x5eed_2026);
+    // Each start lives 2-12 % of an uninterrupted run's time: kills land in
+    // every phase as the run advances.
+    let span = span.as_millis() as u64;
+    let mut kills = 0;
+    let mut first = true;
+    while kills < 30 && !is_done(&killed) {
+        let delay = Duration::from_millis(span / 50 + rng.below(span / 10));
+        let mut command = if first {
+            start(config, &killed)
+        } else {
+            resume(&killed)
+        };
+        first = false;
+        match kill_after(command.spawn().unwrap(), delay) {
+            None => kills += 1,
+            Some(status) => assert!(status.success(), "a resume failed: {status}"),
+        }
+    }
+    assert!(kills >= 20, "only {kills} kills before the run finished");
+    assert_success(&resume(&killed).output().unwrap());
+    assert!(is_done(&killed));
+    assert_same_run(whole, &killed);
+}
+
+/// A failing write at each kind of write site stops the run with exit code 1
+/// and an error naming the file; the next `--resume` continues as if nothing
+/// had happened.
+#[test]
+fn a_failed_write_anywhere_stops_cleanly_and_resumes_to_identical_files() {
+    let (_, config, whole, _) = reference_run();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("faulty");
+    // (pattern, how the next process starts): a run whose config or first
+    // state never reached the disk is started again, not resumed.
+    let faults = [
+        ("config.toml", true),
+        ("state.json", true),
+        ("eval.json", false),
+        ("model.safetensors", false),
+        ("optimizer.safetensors", false),
+        ("trainer.json", false),
+        ("tokenizer_config.json", false),
+        ("manifest.json", false),
+        ("challenger/step_000", false),
+        ("challenger_samples", false),
+        ("metrics.jsonl", false),
+        ("state.json", false),
+        ("questions_all.jsonl", false),
+        ("questions.jsonl", false),
+        ("filter_report.json", false),
+        ("solver/step_001", false),
+        ("solver_samples", false),
+    ];
+    for (pattern, fresh) in faults {
+        let mut command = if fresh {
+            start(config, &run)
+        } else {
+            resume(&run)
+        };
+        let out = command
+            .env("RZERO_FAULT_WRITE", format!("{pattern}@1"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{pattern}: {stderr}");
+        assert!(stderr.contains(pattern), "{pattern}: {stderr}");
+        assert!(
+            stderr.contains("injected write fault"),
+            "{pattern}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{pattern}: {stderr}");
+    }
+    let out = resume(&run).output().unwrap();
+    assert_success(&out);
+    assert_same_run(whole, &run);
+}
+
+/// Ctrl-C at random moments: exit code 130 at a safe point, then resume.
+#[test]
+fn ctrl_c_at_random_moments_exits_130_and_resumes_to_identical_files() {
+    let (_, config, whole, span) = reference_run();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("interrupted");
+    let mut rng = SplitMix(130);
+    let mut interrupts = 0;
+    let mut first = true;
+    while !is_done(&run) {
+        let mut command = if first {
+            start(config, &run)
+        } else {
+            resume(&run)
+        };
+        first = false;
+        let child = command.spawn().unwrap();
+        let delay = Duration::from_millis(200 + rng.below(span.as_millis() as u64 / 4));
+        std::thread::sleep(delay);
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = child.wait_with_output().unwrap().status;
+        if sent.success() && status.code() == Some(130) {
+            interrupts += 1;
+        } else if status.signal() == Some(2) {
+            // Ctrl-C before the handler was installed: a plain kill.
+        } else {
+            assert!(status.success(), "neither finished nor stopped: {status}");
+        }
+        assert!(interrupts < 100, "the run makes no progress");
+    }
+    assert!(interrupts >= 3, "only {interrupts} interrupts landed");
+    assert_same_run(whole, &run);
+}
