@@ -80,15 +80,17 @@ fn rzero_deps(set: &BTreeSet<String>) -> BTreeSet<&str> {
 #[test]
 fn crate_graph_points_one_way() {
     let g = load_graph();
-    let allowed: [(&str, &[&str]); 7] = [
+    let allowed: [(&str, &[&str]); 8] = [
+        ("rzero-fs", &[]),
         ("rzero-reward", &[]),
-        ("rzero-data", &["rzero-reward"]),
-        ("rzero-model", &[]),
-        ("rzero-grpo", &[]),
+        ("rzero-data", &["rzero-reward", "rzero-fs"]),
+        ("rzero-model", &["rzero-fs"]),
+        ("rzero-grpo", &["rzero-fs"]),
         ("rzero-serve", &["rzero-model"]),
         (
             "rzero-core",
             &[
+                "rzero-fs",
                 "rzero-model",
                 "rzero-grpo",
                 "rzero-reward",
