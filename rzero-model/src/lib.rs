@@ -37,7 +37,6 @@
 #![warn(missing_docs)]
 
 mod atomic;
-pub mod bpe;
 pub mod chat;
 pub mod config;
 pub mod device;

@@ -5,14 +5,14 @@
 
 use std::path::Path;
 
-pub use rzero_model::bpe::ENDOFTEXT;
-use rzero_model::bpe::{BpeConfig, train_bpe, write_tokenizer_dir};
+pub use crate::bpe::ENDOFTEXT;
+use crate::bpe::{BpeConfig, train_bpe, write_tokenizer_dir};
 use tokenizers::Tokenizer;
 
-use crate::error::{CoreError, Result};
+use crate::error::{PretrainError, Result};
 
-fn tok_error(path: &Path, e: impl std::fmt::Display) -> CoreError {
-    CoreError::State {
+fn tok_error(path: &Path, e: impl std::fmt::Display) -> PretrainError {
+    PretrainError::State {
         path: path.to_path_buf(),
         message: format!("tokenizer: {e}"),
     }
