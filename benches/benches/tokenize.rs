@@ -10,8 +10,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
-use rzero_pretrain::bpe::{BpeConfig, train_bpe};
 use rzero_model::sampling::{Sampler, Sampling};
+use rzero_pretrain::bpe::{BpeConfig, train_bpe};
 
 /// Smooth pseudo-random logits in about [-4, 4].
 fn logits(vocab: usize) -> Vec<f32> {

@@ -6,9 +6,9 @@
 
 use std::path::PathBuf;
 
-use rzero_pretrain::bpe::{BpeConfig, train_bpe, write_tokenizer_dir};
 use rzero_model::chat::ChatMessage;
 use rzero_model::tokenizer::Tokenizer;
+use rzero_pretrain::bpe::{BpeConfig, train_bpe, write_tokenizer_dir};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

@@ -17,8 +17,8 @@ use rzero_model::Qwen3;
 use serde::{Deserialize, Serialize};
 
 use crate::config::PretrainConfig;
-use crate::weights::{load_weights, save_weights};
 use crate::error::{PretrainError, Result};
+use crate::weights::{load_weights, save_weights};
 
 /// One row of the loss curve.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

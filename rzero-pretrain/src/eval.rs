@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::capability::{CapabilityConfig, CapabilityReport, evaluate_capability};
 use crate::card::{TrainingRecord, model_card};
+use crate::error::{PretrainError, Result};
 use crate::generate::LocalGenerator;
 use crate::run::{RECORD_FILE, write_json};
 use crate::tokenizer::{encode, load_tokenizer, token_id};
-use crate::error::{PretrainError, Result};
 
 /// The profile's file in the model directory.
 pub const CAPABILITY_FILE: &str = "capability.json";

@@ -12,8 +12,8 @@ use rzero_model::{GenerateOptions, Qwen3, generate};
 use tokenizers::Tokenizer;
 
 use crate::capability::{Generate, Prompt};
-use crate::tokenizer::encode;
 use crate::error::{PretrainError, Result};
+use crate::tokenizer::encode;
 
 /// Decodes with a model and tokenizer in memory.
 #[derive(Debug)]

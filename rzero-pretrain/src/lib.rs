@@ -53,8 +53,8 @@ pub mod train;
 pub mod weights;
 
 pub use capability::{CapabilityConfig, CapabilityReport, Generate, evaluate_capability};
-pub use error::{PretrainError, Result};
 pub use config::{LossTokens, ModelShape, PretrainConfig};
+pub use error::{PretrainError, Result};
 pub use eval::evaluate_model_dir;
 pub use generate::LocalGenerator;
 pub use progress::{NoProgress, PretrainProgress, StepReport};

@@ -16,13 +16,13 @@ use crate::checkpoint::{
 };
 use crate::config::PretrainConfig;
 use crate::data::TokenizedDoc;
+use crate::error::{PretrainError, Result};
 use crate::init::seeded_init;
 use crate::progress::PretrainProgress;
 use crate::tokenizer::{
     ENDOFTEXT, encode, load_tokenizer, token_id, train_tokenizer, write_tokenizer_files,
 };
 use crate::train::{TrainInputs, train_loop};
-use crate::error::{PretrainError, Result};
 
 /// Where and how a run goes.
 #[derive(Debug, Clone)]

@@ -13,8 +13,8 @@ use rzero_model::Qwen3;
 use crate::checkpoint::{LossPoint, TrainerState, save_checkpoint};
 use crate::config::{LossTokens, PretrainConfig};
 use crate::data::{Batch, BatchOrder, TokenizedDoc, make_batch};
-use crate::progress::{PretrainProgress, StepReport};
 use crate::error::{PretrainError, Result};
+use crate::progress::{PretrainProgress, StepReport};
 
 /// Mean negative log-likelihood of the batch's counted targets.
 ///

@@ -1,12 +1,12 @@
 //! Byte-level BPE training for the built-in model, and its saved directory.
 
+use rzero_model::chat::ChatMessage;
+use rzero_model::tokenizer::Tokenizer;
 use rzero_pretrain::PretrainError;
 use rzero_pretrain::bpe::{
     BpeConfig, ENDOFTEXT, IM_END, IM_START, SPECIAL_TOKENS, THINK_CLOSE, THINK_OPEN, train_bpe,
     write_tokenizer_dir,
 };
-use rzero_model::chat::ChatMessage;
-use rzero_model::tokenizer::Tokenizer;
 
 /// Deterministic arithmetic lines in the style of the synthetic corpus.
 fn corpus(seed: u64, n: usize) -> Vec<String> {
