@@ -10,7 +10,7 @@
 //! - [`atomic`]: [`atomic_write`] — temp file in the same directory, fsync,
 //!   rename — used for every file this crate writes.
 //! - [`filter`]: the official question-set filters and consistency band
-//!   (DESIGN §5) with a [`FilterReport`].
+//!   (docs/DESIGN.md §5) with a [`FilterReport`].
 //! - [`mod@bench`]: the ten benchmarks of the paper, their loader, the
 //!   general-domain prompt and the Math AVG / Overall formulas.
 //! - [`synthetic`]: graded arithmetic tasks with an [`synthetic::oracle()`],
