@@ -1,4 +1,4 @@
-//! One GRPO update of Qwen3 S and M (DESIGN.md §9 workloads) and its parts.
+//! One GRPO update of Qwen3 S and M (docs/DESIGN.md §9 workloads) and its parts.
 //!
 //! Run with: `cargo bench -p rzero-benches --bench main -- grpo`
 //!
@@ -6,7 +6,7 @@
 //! completions, micro-batches of 16 rollouts, one optimizer step (R-Zero
 //! loss: clip 0.2/0.3, dual clip 3, k3 KL β = 0.01, token mean; AdamW;
 //! global clip 1.0). Plus `trl_shape`: 1 prompt × 8 rollouts on S, the shape
-//! of TRL's GRPOTrainer step in BENCHMARKS-PEERS.md. Parts:
+//! of TRL's GRPOTrainer step in benches/peers/README.md. Parts:
 //! - `fwd_bwd`: policy forward, loss and backward over all micro-batches;
 //! - `ref_fwd`: the frozen reference's log-probs on the plain device;
 //! - `optimizer`: global norm, clip and AdamW over ready gradients.
@@ -86,8 +86,8 @@ fn workload(config: Qwen3Config, prompts: usize, group: usize) -> Workload {
     let mask = Tensor::ones([rows, COMPLETION_LEN], &plain);
     let mut grpo = GrpoConfig::r_zero_solver();
     grpo.group_size = group;
-    grpo.prompts_per_step = prompts;
-    grpo.micro_batch_rows = MICRO;
+    grpo.global_batch = prompts;
+    grpo.settings.micro_batch_rows = MICRO;
     Workload {
         rollout: RolloutBatch {
             rewards: (0..rows)
@@ -124,7 +124,8 @@ fn forward_backward(w: &Workload) -> GradientsParams {
         TensorData::new(w.rollout.rewards.clone(), [rows]),
         &Device::flex(),
     );
-    let adv = group_advantages(rewards, w.config.group_size, &w.config.advantage).expect("groups");
+    let adv = group_advantages(rewards, w.config.group_size, &w.config.settings.advantage)
+        .expect("groups");
     let share = StepShare {
         micro_batches: w.micro.len(),
         step_tokens: (rows * COMPLETION_LEN) as f32,
@@ -140,7 +141,7 @@ fn forward_backward(w: &Workload) -> GradientsParams {
             advantages: adv.clone().slice(r.clone()),
             mask: take(&w.rollout.mask),
         };
-        let terms = grpo_loss(inputs, &w.config.loss, share).expect("loss");
+        let terms = grpo_loss(inputs, &w.config.settings.loss, share).expect("loss");
         acc.accumulate(
             &w.model,
             GradientsParams::from_grads(terms.loss.backward(), &w.model),
@@ -194,7 +195,7 @@ pub fn grpo(c: &mut Criterion) {
                 || (w.model.clone(), forward_backward(&w)),
                 |(model, grads)| {
                     let norm = global_grad_norm(&model, &grads).expect("norm");
-                    let mut opt = AdamW::new(w.config.optimizer);
+                    let mut opt = AdamW::new(w.config.settings.optimizer);
                     let model = opt
                         .step(model, grads, 1e-6, clip_coefficient(norm, 1.0))
                         .expect("step");

@@ -1,9 +1,9 @@
-//! rzero-model workloads of DESIGN.md §9 on presets S and M: forward +
+//! rzero-model workloads of docs/DESIGN.md §9 on presets S and M: forward +
 //! log-probs (b16 × s128), a train step (forward, log-probs, backward,
 //! AdamW), and KV-cache generation (b16, 16-token prompt, 64 new tokens).
 //!
 //! Run with: `cargo bench -p rzero-benches -- model_`
-//! Peer: `/work/shared/bench-peers/hf_baseline.py` (transformers, same shapes).
+//! Peer: `benches/peers/hf_baseline.py` (transformers, same shapes).
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //!
 //! Run with: `cargo bench -p rzero-benches --bench main -- tokenize`
 //!
-//! Vocab sizes are DESIGN.md §9's S (512) and M (2048) and Qwen3's 151 936.
+//! Vocab sizes are docs/DESIGN.md §9's S (512) and M (2048) and Qwen3's 151 936.
 //! No peer figure exists for these parts alone (transformers' sampling is
 //! inside `generate`); they bound the per-token overhead of generation.
 
@@ -10,8 +10,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
-use rzero_model::bpe::{BpeConfig, train_bpe};
 use rzero_model::sampling::{Sampler, Sampling};
+use rzero_pretrain::bpe::{BpeConfig, train_bpe};
 
 /// Smooth pseudo-random logits in about [-4, 4].
 fn logits(vocab: usize) -> Vec<f32> {

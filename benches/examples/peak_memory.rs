@@ -1,4 +1,4 @@
-//! Peak resident memory of one training step on the DESIGN.md §9 workloads
+//! Peak resident memory of one training step on the docs/DESIGN.md §9 workloads
 //! (random-init Qwen3 S or M, burn `flex`, fp32).
 //!
 //! Run with: `/usr/bin/time -v cargo run --release -p rzero-benches --example peak_memory -- WORKLOAD MODEL [STEPS]`
@@ -104,8 +104,8 @@ fn grpo(config: Qwen3Config, steps: usize) {
     };
     let mut grpo = GrpoConfig::r_zero_solver();
     grpo.group_size = 8;
-    grpo.prompts_per_step = 8;
-    grpo.micro_batch_rows = MICRO;
+    grpo.global_batch = 8;
+    grpo.settings.micro_batch_rows = MICRO;
     let mut trainer = GrpoTrainer::new(grpo).expect("config");
     report("ready");
     for _ in 0..steps {

@@ -1,19 +1,20 @@
 #!/usr/bin/env python3
-"""Peak RSS of the transformers train and scoring steps of DESIGN.md section 9,
+"""Peak RSS of the transformers train and scoring steps of docs/DESIGN.md §9,
 the peer of `benches/examples/peak_memory.rs` (same shapes: b16 x s128, fp32).
 
 Usage: python3 benches/peers/train_step_memory.py train|score S|M [STEPS]
 
-Builds the model with /work/shared/bench-peers/hf_baseline.py's `build`, then
+Builds the model with `build` from hf_baseline.py (beside this file), then
 runs STEPS steps (default 3) exactly as that script times them (train: forward,
 log_softmax + gather, mean NLL, backward, clip_grad_norm_(1.0), AdamW). Prints
 the peak RSS (ru_maxrss) after import + model build and after the steps: the
 difference is what the step itself needs on top of PyTorch's own footprint.
 """
+import os
 import resource
 import sys
 
-sys.path.insert(0, "/work/shared/bench-peers")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 from hf_baseline import B, T, build  # noqa: E402
 

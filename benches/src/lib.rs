@@ -1,4 +1,4 @@
-//! Shared inputs for rzero's criterion benches (DESIGN.md §9 workloads).
+//! Shared inputs for rzero's criterion benches (docs/DESIGN.md §9 workloads).
 //!
 //! The benches live in `benches/benches/`; run them with
 //! `cargo bench -p rzero-benches`.

@@ -1,4 +1,4 @@
-//! `RunConfig`: every value of DESIGN.md §2–§7 as a TOML field.
+//! `RunConfig`: every value of docs/DESIGN.md §2–§7 as a TOML field.
 //!
 //! Unknown keys are errors (a typo must not silently fall back to a default),
 //! and [`RunConfig::validate`] names the offending key.
@@ -6,13 +6,13 @@
 use std::path::{Path, PathBuf};
 
 use rzero_data::FilterConfig;
-use rzero_grpo::{AdamWConfig, AdvantageConfig, GrpoConfig, LossConfig, LrSchedule};
+pub use rzero_grpo::GrpoSettings;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, Result};
 pub use crate::inference::InferenceConfig;
 
-/// Which form of the Challenger reward to use (DESIGN.md §4).
+/// Which form of the Challenger reward to use (docs/DESIGN.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChallengerRewardForm {
@@ -22,7 +22,7 @@ pub enum ChallengerRewardForm {
     Paper,
 }
 
-/// Which form of the Solver reward to use (DESIGN.md §4).
+/// Which form of the Solver reward to use (docs/DESIGN.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SolverRewardForm {
@@ -32,7 +32,7 @@ pub enum SolverRewardForm {
     Binary,
 }
 
-/// The three prompts of DESIGN.md §2. Users change them, so they are config.
+/// The three prompts of docs/DESIGN.md §2. Users change them, so they are config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Prompts {
@@ -58,43 +58,7 @@ pub struct SamplingConfig {
     pub max_new_tokens: usize,
 }
 
-/// GRPO settings shared by both phases (DESIGN.md §6); the group size and
-/// prompts per optimizer step come from each phase.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GrpoSettings {
-    /// Advantage normalisation.
-    pub advantage: AdvantageConfig,
-    /// Clip ranges, KL term and loss aggregation.
-    pub loss: LossConfig,
-    /// AdamW hyperparameters.
-    pub optimizer: AdamWConfig,
-    /// Global grad-norm clip; absent disables it.
-    pub max_grad_norm: Option<f32>,
-    /// Learning-rate schedule.
-    pub schedule: LrSchedule,
-    /// Rollouts per micro-batch (gradient accumulation inside an optimizer step).
-    pub micro_batch_rows: usize,
-}
-
-impl GrpoSettings {
-    /// The trainer config of a phase with `group_size` rollouts per prompt
-    /// and `global_batch` prompts per optimizer step.
-    pub fn for_phase(&self, group_size: usize, global_batch: usize) -> GrpoConfig {
-        GrpoConfig {
-            group_size,
-            prompts_per_step: global_batch,
-            micro_batch_rows: self.micro_batch_rows,
-            advantage: self.advantage,
-            loss: self.loss,
-            optimizer: self.optimizer,
-            max_grad_norm: self.max_grad_norm,
-            schedule: self.schedule,
-        }
-    }
-}
-
-/// Challenger phase (DESIGN.md §4, §6).
+/// Challenger phase (docs/DESIGN.md §4, §6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChallengerConfig {
@@ -120,7 +84,7 @@ pub struct ChallengerConfig {
     pub cluster_threshold: f64,
 }
 
-/// Question-set construction (DESIGN.md §5).
+/// Question-set construction (docs/DESIGN.md §5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionSetConfig {
@@ -132,11 +96,11 @@ pub struct QuestionSetConfig {
     pub m_label: usize,
     /// Solver sampling for labels.
     pub label_sampling: SamplingConfig,
-    /// Consistency band and optional dedup (DESIGN.md §5).
+    /// Consistency band and optional dedup (docs/DESIGN.md §5).
     pub filter: FilterConfig,
 }
 
-/// Solver phase (DESIGN.md §4, §6).
+/// Solver phase (docs/DESIGN.md §4, §6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SolverConfig {
@@ -154,7 +118,7 @@ pub struct SolverConfig {
     pub reward_form: SolverRewardForm,
 }
 
-/// Evaluation after each Solver phase (DESIGN.md §7).
+/// Evaluation after each Solver phase (docs/DESIGN.md §7).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvalConfig {

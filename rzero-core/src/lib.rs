@@ -1,6 +1,6 @@
 //! The R-Zero loop: a Challenger and a Solver co-evolve from one base model.
 //!
-//! Main types: [`RunConfig`] (every value of DESIGN.md §2–§7, from TOML or a
+//! Main types: [`RunConfig`] (every value of docs/DESIGN.md §2–§7, from TOML or a
 //! preset), [`MetricsRecord`] (one line of `metrics.jsonl`),
 //! [`policy::Sampler`] (local model or [`remote::RemoteSampler`] on
 //! OpenAI-compatible servers, chosen per role by [`inference::InferenceConfig`]).
@@ -16,7 +16,6 @@ pub mod metrics;
 pub mod phases;
 pub mod policy;
 pub mod presets;
-pub mod pretrain;
 pub mod progress;
 pub mod remote;
 pub mod report;

@@ -1,4 +1,4 @@
-//! Named presets: `paper` (DESIGN.md values), `tiny` (the built-in model on
+//! Named presets: `paper` (docs/DESIGN.md values), `tiny` (the built-in model on
 //! 2 CPU cores) and `smoke` (CI, a minute or two).
 
 use crate::config::{
@@ -7,7 +7,6 @@ use crate::config::{
 };
 use crate::error::{CoreError, Result};
 use rzero_data::{Band, FilterConfig};
-use rzero_grpo::{AdamWConfig, AdvantageConfig, LossConfig, LrSchedule};
 
 /// Preset names accepted by [`preset`].
 pub const PRESETS: [&str; 3] = ["tiny", "smoke", "paper"];
@@ -33,7 +32,7 @@ fn sampling(temperature: f32, top_p: f32, top_k: i32, max_new_tokens: usize) -> 
     }
 }
 
-/// DESIGN.md §2–§7 for Qwen3-4B-class models on GPUs (official code's values).
+/// docs/DESIGN.md §2–§7 for Qwen3-4B-class models on GPUs (official code's values).
 pub fn paper() -> RunConfig {
     RunConfig {
         preset: "paper".into(),
@@ -41,14 +40,7 @@ pub fn paper() -> RunConfig {
         seed: 42,
         iterations: 3,
         prompts: Prompts::default(),
-        grpo: GrpoSettings {
-            advantage: AdvantageConfig::r_zero(),
-            loss: LossConfig::r_zero(),
-            optimizer: AdamWConfig::r_zero(),
-            max_grad_norm: Some(1.0),
-            schedule: LrSchedule::Constant,
-            micro_batch_rows: 8,
-        },
+        grpo: GrpoSettings::r_zero(),
         challenger: ChallengerConfig {
             rollout_steps: 5,
             prompts_per_step: 512,

@@ -210,7 +210,7 @@ impl<'a> Runner<'a> {
     }
 
     fn reference(&self, t: usize, role: Role, grpo: &GrpoConfig) -> Result<Option<Qwen3>> {
-        if grpo.loss.kl.beta == 0.0 {
+        if grpo.settings.loss.kl.beta == 0.0 {
             return Ok(None);
         }
         Ok(Some(self.load(&self.model_dir(t - 1, role), false)?.model))
@@ -231,8 +231,8 @@ impl<'a> Runner<'a> {
         let dir = self.run.checkpoint(t, role, step - 1);
         let policy = self.load(&dir, true)?;
         let device = self.options.device.clone().autodiff();
-        let optimizer =
-            AdamW::load(&dir.join("optimizer.safetensors"), &device)?.with_config(grpo.optimizer);
+        let optimizer = AdamW::load(&dir.join("optimizer.safetensors"), &device)?
+            .with_config(grpo.settings.optimizer);
         let meta: TrainerMeta = rzero_data::jsonl::read_json(dir.join("trainer.json"))?;
         if (meta.iteration, meta.rollout_step) != (t, step - 1) {
             return Err(CoreError::State {

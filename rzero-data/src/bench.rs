@@ -1,4 +1,4 @@
-//! The paper's evaluation sets (DESIGN §7): names, loaders for the
+//! The paper's evaluation sets (docs/DESIGN.md §7): names, loaders for the
 //! `{"id","question","answer"[,"choices"]}` format, the general-domain prompt
 //! and the Math AVG / Overall aggregates.
 

@@ -1,4 +1,4 @@
-//! The official question-set filters (DESIGN §5) with a report of what each
+//! The official question-set filters (docs/DESIGN.md §5) with a report of what each
 //! one dropped.
 //!
 //! In order: format failures (Challenger output without question or answer),

@@ -10,7 +10,7 @@
 //! - Every file this crate writes goes through `rzero_fs` (temp file in the
 //!   same directory, fsync, rename); [`atomic_write_bytes`] re-exports its writer.
 //! - [`filter`]: the official question-set filters and consistency band
-//!   (DESIGN §5) with a [`FilterReport`].
+//!   (docs/DESIGN.md §5) with a [`FilterReport`].
 //! - [`mod@bench`]: the ten benchmarks of the paper, their loader, the
 //!   general-domain prompt and the Math AVG / Overall formulas.
 //! - [`synthetic`]: graded arithmetic tasks with an [`synthetic::oracle()`],

@@ -20,7 +20,7 @@ pub struct OracleLabel {
     pub level: u8,
 }
 
-/// The reward parts of one Challenger output (DESIGN §4).
+/// The reward parts of one Challenger output (docs/DESIGN.md §4).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChallengerReward {
@@ -65,7 +65,7 @@ pub struct ChallengerSample {
 }
 
 impl ChallengerSample {
-    /// Parses a raw Challenger completion (format gate of DESIGN §2) and,
+    /// Parses a raw Challenger completion (format gate of docs/DESIGN.md §2) and,
     /// when its question is a synthetic task, attaches the oracle's label.
     /// `reward` is left empty for the caller to fill.
     pub fn from_output(

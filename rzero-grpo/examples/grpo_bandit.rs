@@ -68,8 +68,8 @@ fn main() -> Result<(), GrpoError> {
     let reference = model.valid();
     let mut config = GrpoConfig::r_zero_solver();
     config.group_size = GROUP;
-    config.prompts_per_step = 2;
-    config.optimizer.lr = 5e-2;
+    config.global_batch = 2;
+    config.settings.optimizer.lr = 5e-2;
     let mut trainer = GrpoTrainer::new(config)?;
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let plain = device.clone().inner();

@@ -14,7 +14,7 @@
 //!   ([`LossAggregation`]: verl token-mean, TRL `grpo`, `bnpo`, `dr_grpo`,
 //!   `dapo`), combined by [`grpo_loss`].
 //! - [`GrpoTrainer::update`]: one rollout batch → mini-batches of
-//!   `prompts_per_step` prompts (one optimizer step each; later ones are
+//!   `global_batch` prompts (one optimizer step each; later ones are
 //!   off-policy) → micro-batches with gradient accumulation → global
 //!   gradient-norm clip ([`clip_grad_norm`], as `clip_grad_norm_`) → [`AdamW`]
 //!   (as `torch.optim.AdamW`, state keyed by parameter path, savable with
@@ -61,9 +61,9 @@
 //! };
 //! let mut config = GrpoConfig::r_zero_solver();
 //! config.group_size = 2;
-//! config.prompts_per_step = 1; // two optimizer steps
-//! config.micro_batch_rows = 1; // two micro-batches each
-//! config.optimizer.lr = 1e-2;
+//! config.global_batch = 1; // two optimizer steps
+//! config.settings.micro_batch_rows = 1; // two micro-batches each
+//! config.settings.optimizer.lr = 1e-2;
 //! let mut trainer = GrpoTrainer::new(config)?;
 //! let (model, report) = trainer.update(model, &batch, log_probs)?;
 //! assert_eq!(report.steps.len(), 2);
@@ -93,7 +93,7 @@ pub use adamw::{AdamW, AdamWConfig};
 pub use advantage::{AdvantageConfig, RewardStats, ScaleRewards, group_advantages};
 pub use aggregate::{LossAggregation, StepShare, aggregate};
 pub use clip::{clip_coefficient, clip_grad_norm, global_grad_norm};
-pub use config::GrpoConfig;
+pub use config::{GrpoConfig, GrpoSettings};
 pub use error::GrpoError;
 pub use kl::{KlConfig, KlEstimator, kl_estimate};
 pub use loss::{LossConfig, LossInputs, LossTerms, grpo_loss};

@@ -68,7 +68,7 @@ impl GrpoTrainer {
     pub fn new(config: GrpoConfig) -> Result<Self, GrpoError> {
         config.validate()?;
         Ok(Self {
-            optimizer: AdamW::new(config.optimizer),
+            optimizer: AdamW::new(config.settings.optimizer),
             config,
             step: 0,
         })
@@ -78,7 +78,7 @@ impl GrpoTrainer {
     pub fn resume(config: GrpoConfig, optimizer: AdamW, step: u64) -> Result<Self, GrpoError> {
         config.validate()?;
         Ok(Self {
-            optimizer: optimizer.with_config(config.optimizer),
+            optimizer: optimizer.with_config(config.settings.optimizer),
             config,
             step,
         })
@@ -101,7 +101,7 @@ impl GrpoTrainer {
 
     /// Train `model` on one rollout batch.
     ///
-    /// The batch is split into mini-batches of `prompts_per_step` prompts,
+    /// The batch is split into mini-batches of `global_batch` prompts,
     /// one optimizer step each (so every mini-batch after the first is
     /// off-policy, `ρ ≠ 1`); each mini-batch into micro-batches of
     /// `micro_batch_rows` rollouts whose gradients are accumulated.
@@ -125,7 +125,7 @@ impl GrpoTrainer {
         check_shape("mask", &batch.mask.dims(), [n, t])?;
         if let Some(r) = &batch.ref_log_probs {
             check_shape("ref_log_probs", &r.dims(), [n, t])?;
-        } else if self.config.loss.kl.beta != 0.0 {
+        } else if self.config.settings.loss.kl.beta != 0.0 {
             return Err(GrpoError::MissingInput {
                 name: "ref_log_probs",
                 reason: "the KL coefficient beta is not zero",
@@ -137,10 +137,10 @@ impl GrpoTrainer {
         let advantages = group_advantages(
             reward_tensor,
             self.config.group_size,
-            &self.config.advantage,
+            &self.config.settings.advantage,
         )?;
 
-        let rows_per_step = self.config.prompts_per_step * self.config.group_size;
+        let rows_per_step = self.config.global_batch * self.config.group_size;
         let mut steps = Vec::new();
         for start in (0..n).step_by(rows_per_step.max(1)) {
             let rows = start..(start + rows_per_step).min(n);
@@ -171,7 +171,7 @@ impl GrpoTrainer {
             .first()
             .copied()
             .unwrap_or(0.0);
-        let micro = self.config.micro_batch_rows.max(1);
+        let micro = self.config.settings.micro_batch_rows.max(1);
         let ranges: Vec<Range<usize>> = rows
             .clone()
             .step_by(micro)
@@ -186,11 +186,12 @@ impl GrpoTrainer {
 
         let opt_started = Instant::now();
         let grad_norm = global_grad_norm(&model, &grads)?;
-        let coef = match self.config.max_grad_norm {
+        let coef = match self.config.settings.max_grad_norm {
             Some(max) => clip_coefficient(grad_norm, max),
             None => 1.0,
         };
-        let lr = self.config.optimizer.lr * self.config.schedule.multiplier(self.step);
+        let lr =
+            self.config.settings.optimizer.lr * self.config.settings.schedule.multiplier(self.step);
         let skipped = !grad_norm.is_finite();
         let model = if skipped {
             tracing::warn!(
@@ -272,7 +273,7 @@ impl GrpoTrainer {
                 advantages: advantages.clone().slice(rows.clone()).to_device(&target),
                 mask: mask.clone(),
             };
-            let terms = grpo_loss(inputs, &self.config.loss, share)?;
+            let terms = grpo_loss(inputs, &self.config.settings.loss, share)?;
             if !terms.loss.is_tracked() {
                 return Err(GrpoError::NotTracked {
                     start: rows.start,

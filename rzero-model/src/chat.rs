@@ -11,7 +11,7 @@
 //! Not supported: `strftime_now` and the `{% generation %}` tag.
 //!
 //! Without a template, [`fallback_prompt`] joins `"{role}: {content}"` lines
-//! with `\n` (DESIGN.md §2: `"system: " + system + "\n" + "user: " + user`).
+//! with `\n` (docs/DESIGN.md §2: `"system: " + system + "\n" + "user: " + user`).
 
 use std::path::{Path, PathBuf};
 
@@ -139,7 +139,7 @@ impl ChatTemplate {
 /// The prompt used when a tokenizer has no chat template: one
 /// `"{role}: {content}"` line per message, joined with `\n`.
 ///
-/// For a system and a user message this is DESIGN.md §2's
+/// For a system and a user message this is docs/DESIGN.md §2's
 /// `"system: " + system + "\n" + "user: " + user`; no generation prompt is
 /// appended.
 pub fn fallback_prompt(messages: &[ChatMessage]) -> String {

@@ -1,5 +1,5 @@
 //! The model's shape: [`Qwen3Config`], a burn `Config`, with the presets of
-//! DESIGN.md §9.
+//! docs/DESIGN.md §9.
 
 use burn::config::Config;
 
@@ -41,13 +41,13 @@ pub struct Qwen3Config {
 }
 
 impl Qwen3Config {
-    /// Preset S of DESIGN.md §9: vocab 512, hidden 128, 4 layers, 4 heads /
+    /// Preset S of docs/DESIGN.md §9: vocab 512, hidden 128, 4 layers, 4 heads /
     /// 2 KV heads, head_dim 32, FFN 384, tied embeddings (0.85 M params).
     pub fn s() -> Self {
         Self::new(512, 128, 384, 4, 4, 2, 32, 1024).with_tie_word_embeddings(true)
     }
 
-    /// Preset M of DESIGN.md §9: vocab 2048, hidden 256, 6 layers, 8 heads /
+    /// Preset M of docs/DESIGN.md §9: vocab 2048, hidden 256, 6 layers, 8 heads /
     /// 4 KV heads, head_dim 32, FFN 768, untied (5.8 M params).
     pub fn m() -> Self {
         Self::new(2048, 256, 768, 6, 8, 4, 32, 1024)

@@ -174,18 +174,6 @@ pub enum ModelError {
         /// Which parameter and why.
         reason: String,
     },
-    /// Training a BPE tokenizer failed.
-    #[error("training the BPE tokenizer: {source}")]
-    BpeTrain {
-        /// The `tokenizers` crate's error.
-        source: tokenizers::Error,
-    },
-    /// A BPE training setting is out of range.
-    #[error("bad BPE config: {reason}")]
-    BadBpeConfig {
-        /// Which setting and why.
-        reason: String,
-    },
 }
 
 /// Shorthand for results of this crate.

@@ -36,7 +36,6 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod bpe;
 pub mod chat;
 pub mod config;
 pub mod device;

@@ -1,4 +1,4 @@
-//! Parsing a Challenger output and its format gate (DESIGN.md §2).
+//! Parsing a Challenger output and its format gate (docs/DESIGN.md §2).
 
 use crate::extract::extract_boxed;
 

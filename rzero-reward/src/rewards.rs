@@ -24,7 +24,7 @@
 //! ```
 
 use crate::format::{solver_format_reward, tighten_tags};
-use crate::repetition::repetition_penalty;
+use crate::repetition::{penalties, question_clusters};
 use crate::uncertainty::{UncertaintyForm, uncertainty_reward};
 
 /// Which Challenger reward to compute.
@@ -77,11 +77,35 @@ pub struct ChallengerSample<'a> {
     pub consistency: f64,
 }
 
-/// Rewards of a whole batch: the repetition penalty is computed over all B
-/// questions, failed outputs entering the clustering as empty strings, as in
-/// the official code.
+/// One Challenger output's reward with the parts it was built from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChallengerRewardParts {
+    /// `r_unc` of the output's p̂ in the form's own shape (0 when the format
+    /// gate failed: p̂ = 0 there).
+    pub uncertainty: f64,
+    /// `r_rep = |cluster| / B`.
+    pub repetition: f64,
+    /// The reward GRPO sees ([`challenger_reward`]).
+    pub total: f64,
+}
+
+impl ChallengerForm {
+    /// The uncertainty term this form uses.
+    pub fn uncertainty_form(self) -> UncertaintyForm {
+        match self {
+            ChallengerForm::Official => UncertaintyForm::Official,
+            ChallengerForm::Paper { .. } => UncertaintyForm::Paper,
+        }
+    }
+}
+
+/// Rewards of a whole batch: the repetition penalty clusters all B questions
+/// at BLEU-distance `threshold` (the official value is
+/// [`DISTANCE_THRESHOLD`](crate::repetition::DISTANCE_THRESHOLD)), failed
+/// outputs entering the clustering as empty strings, as in the official code.
 ///
 /// ```
+/// use rzero_reward::repetition::DISTANCE_THRESHOLD;
 /// use rzero_reward::rewards::{ChallengerForm, ChallengerSample, challenger_rewards};
 /// let q = "how many primes are below one hundred";
 /// let batch = [
@@ -89,17 +113,34 @@ pub struct ChallengerSample<'a> {
 ///     ChallengerSample { question: Some(q), consistency: 0.5 },
 ///     ChallengerSample { question: None, consistency: 0.0 },
 /// ];
-/// let r = challenger_rewards(ChallengerForm::Official, &batch);
-/// assert!((r[0] - (0.5 - 2.0 / 3.0)).abs() < 1e-12);
-/// assert!((r[2] - (-1.0 - 1.0 / 3.0)).abs() < 1e-12);
+/// let r = challenger_rewards(ChallengerForm::Official, DISTANCE_THRESHOLD, &batch);
+/// assert!((r[0].total - (0.5 - 2.0 / 3.0)).abs() < 1e-12);
+/// assert_eq!(r[0].uncertainty, 0.5);
+/// assert!((r[2].total - (-1.0 - 1.0 / 3.0)).abs() < 1e-12);
+/// assert_eq!(r[2].repetition, 1.0 / 3.0);
 /// ```
-pub fn challenger_rewards(form: ChallengerForm, batch: &[ChallengerSample<'_>]) -> Vec<f64> {
+pub fn challenger_rewards(
+    form: ChallengerForm,
+    threshold: f64,
+    batch: &[ChallengerSample<'_>],
+) -> Vec<ChallengerRewardParts> {
     let questions: Vec<&str> = batch.iter().map(|s| s.question.unwrap_or("")).collect();
-    let r_rep = repetition_penalty(&questions);
+    let r_rep = penalties(&question_clusters(&questions, threshold));
     batch
         .iter()
         .zip(r_rep)
-        .map(|(s, r)| challenger_reward(form, s.question.is_some(), s.consistency, r))
+        .map(|(s, repetition)| {
+            let consistency = if s.question.is_some() {
+                s.consistency
+            } else {
+                0.0
+            };
+            ChallengerRewardParts {
+                uncertainty: uncertainty_reward(consistency, form.uncertainty_form()),
+                repetition,
+                total: challenger_reward(form, s.question.is_some(), consistency, repetition),
+            }
+        })
         .collect()
 }
 

@@ -1,5 +1,5 @@
 //! `rzero pretrain`: train the built-in tiny base model from scratch on the
-//! synthetic corpus (DESIGN.md §8), or measure a model directory's
+//! synthetic corpus (docs/DESIGN.md §8), or measure a model directory's
 //! capability profile with `--eval-only DIR`.
 
 use std::path::PathBuf;
@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use rzero_core::pretrain::eval::record_transformers_check;
-use rzero_core::pretrain::{
+use rzero_pretrain::eval::record_transformers_check;
+use rzero_pretrain::{
     CapabilityConfig, CapabilityReport, LossTokens, PretrainConfig, PretrainOptions,
     PretrainProgress, StepReport, evaluate_model_dir, pretrain,
 };
@@ -44,7 +44,7 @@ pub struct PretrainArgs {
     #[arg(long, value_name = "DIR", conflicts_with_all = ["out", "resume", "steps", "config"])]
     eval_only: Option<PathBuf>,
     /// With --eval-only: also compare with transformers' logits in FILE
-    /// (written by rzero-core/tests/fixtures/tiny_model/check_transformers.py).
+    /// (written by rzero-pretrain/tests/fixtures/tiny_model/check_transformers.py).
     #[arg(long, value_name = "FILE", requires = "eval_only")]
     transformers_check: Option<PathBuf>,
     /// Skip the capability evaluation after training.

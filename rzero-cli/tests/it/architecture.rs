@@ -80,7 +80,7 @@ fn rzero_deps(set: &BTreeSet<String>) -> BTreeSet<&str> {
 #[test]
 fn crate_graph_points_one_way() {
     let g = load_graph();
-    let allowed: [(&str, &[&str]); 8] = [
+    let allowed: [(&str, &[&str]); 9] = [
         ("rzero-fs", &[]),
         ("rzero-reward", &[]),
         ("rzero-data", &["rzero-reward", "rzero-fs"]),
@@ -99,9 +99,20 @@ fn crate_graph_points_one_way() {
             ],
         ),
         (
+            "rzero-pretrain",
+            &[
+                "rzero-model",
+                "rzero-grpo",
+                "rzero-reward",
+                "rzero-data",
+                "rzero-fs",
+            ],
+        ),
+        (
             "rzero-cli",
             &[
                 "rzero-core",
+                "rzero-pretrain",
                 "rzero-model",
                 "rzero-reward",
                 "rzero-data",
@@ -115,6 +126,17 @@ fn crate_graph_points_one_way() {
         assert!(extra.is_empty(), "{krate} must not depend on {extra:?}");
     }
     assert!(g.direct["rzero-cli"].contains("rzero-core"));
+    assert!(g.direct["rzero-cli"].contains("rzero-pretrain"));
+}
+
+#[test]
+fn the_loop_and_pretraining_stay_apart() {
+    let g = load_graph();
+    assert!(!g.closure["rzero-core"].contains("rzero-pretrain"));
+    assert!(!g.closure["rzero-pretrain"].contains("rzero-core"));
+    // Tokenizer training lives in pretrain; core only loads tokenizers
+    // through rzero-model.
+    assert!(!g.direct["rzero-core"].contains("tokenizers"));
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use rzero_core::pretrain::PretrainConfig;
+use rzero_pretrain::PretrainConfig;
 
 fn rzero(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rzero"))

@@ -6,9 +6,7 @@ use std::time::Instant;
 use rzero_data::ChallengerSample;
 use rzero_grpo::GrpoTrainer;
 use rzero_model::Qwen3;
-use rzero_reward::repetition::{penalties, question_clusters};
-use rzero_reward::rewards::{ChallengerForm, challenger_reward};
-use rzero_reward::uncertainty::{UncertaintyForm, uncertainty_reward};
+use rzero_reward::rewards::{ChallengerForm, challenger_rewards};
 
 use super::{seed, solver_prompts, vote_on};
 use crate::config::{ChallengerRewardForm, RunConfig};
@@ -26,15 +24,12 @@ pub struct ChallengerStepOutput {
     pub metrics: MetricsRecord,
 }
 
-fn form(config: &RunConfig) -> (ChallengerForm, UncertaintyForm) {
+fn form(config: &RunConfig) -> ChallengerForm {
     match config.challenger.reward_form {
-        ChallengerRewardForm::Official => (ChallengerForm::Official, UncertaintyForm::Official),
-        ChallengerRewardForm::Paper => (
-            ChallengerForm::Paper {
-                lambda: config.challenger.repetition_lambda,
-            },
-            UncertaintyForm::Paper,
-        ),
+        ChallengerRewardForm::Official => ChallengerForm::Official,
+        ChallengerRewardForm::Paper => ChallengerForm::Paper {
+            lambda: config.challenger.repetition_lambda,
+        },
     }
 }
 
@@ -122,25 +117,32 @@ pub fn challenger_step(
     }
 
     // Repetition over all B outputs; failed ones cluster as empty strings.
-    let all_questions: Vec<&str> = samples
+    let batch: Vec<rzero_reward::rewards::ChallengerSample<'_>> = samples
         .iter()
-        .map(|s| s.question.as_deref().unwrap_or(""))
+        .zip(&consistency)
+        .map(|(s, &p)| rzero_reward::rewards::ChallengerSample {
+            question: s.question.as_deref(),
+            consistency: p,
+        })
         .collect();
-    let r_rep = penalties(&question_clusters(&all_questions, c.cluster_threshold));
-    let (reward_form, unc_form) = form(config);
+    let parts = challenger_rewards(form(config), c.cluster_threshold, &batch);
+    let r_rep: Vec<f64> = parts.iter().map(|p| p.repetition).collect();
     let mut rollouts = Rollouts::default();
-    for (i, (s, o)) in samples.iter_mut().zip(&outputs).enumerate() {
-        let total = challenger_reward(reward_form, s.format_ok, consistency[i], r_rep[i]);
+    for ((s, o), (part, &p)) in samples
+        .iter_mut()
+        .zip(&outputs)
+        .zip(parts.iter().zip(&consistency))
+    {
         s.reward = Some(rzero_data::ChallengerReward {
-            consistency: consistency[i],
-            uncertainty: uncertainty_reward(consistency[i], unc_form),
-            repetition: r_rep[i],
-            total,
+            consistency: p,
+            uncertainty: part.uncertainty,
+            repetition: part.repetition,
+            total: part.total,
         });
         rollouts.prompts.push(prompt.clone());
         rollouts.completions.push(o.token_ids.clone());
         rollouts.sampled_logprobs.push(o.logprobs.clone());
-        rollouts.rewards.push(total as f32);
+        rollouts.rewards.push(part.total as f32);
     }
     let outcome = grpo_update(challenger, trainer, reference, &rollouts)?;
 

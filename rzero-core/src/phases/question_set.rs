@@ -83,14 +83,13 @@ pub fn build_question_set(
         .iter()
         .enumerate()
         .map(|(k, s)| {
-            let vote = rzero_reward::majority_vote(&votes.answers[k]);
             QuestionRecord::from_vote(
                 iteration as u32,
                 format!("iter_{iteration:03}/{k:06}"),
                 questions[k].to_string(),
                 s.answer.clone(),
                 &votes.answers[k],
-                &vote,
+                &votes.vote(k),
             )
         })
         .collect();

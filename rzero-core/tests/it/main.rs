@@ -1,4 +1,3 @@
 //! Integration tests of rzero-core, linked as one binary.
 
-mod pretrain;
 mod run;

@@ -1,12 +1,12 @@
 //! Synthetic arithmetic tasks with a computable true answer, for the
-//! built-in tiny model (DESIGN §8, issue 5).
+//! built-in tiny model (docs/DESIGN.md §8, issue 5).
 //!
 //! - [`TaskGenerator`]: seeded draws of a [`Task`] at a [`Level`] (1–6, see
 //!   [`level`] for the table), as an expression (`What is 3 + 4 * 2?`) or a
 //!   templated [`WordProblem`].
 //! - [`oracle()`]: any question text → its true answer and level, or `None`.
 //! - [`Document`]: a Challenger or Solver pretraining document with the
-//!   prompts of DESIGN §2, rendered as Qwen3's chat template does
+//!   prompts of docs/DESIGN.md §2, rendered as Qwen3's chat template does
 //!   ([`render_chatml`]).
 //! - [`HeldOut`] and [`pretraining_corpus`]: a fixed-seed evaluation set per
 //!   level and a corpus disjoint from it.

@@ -1,5 +1,5 @@
 //! Chat documents for pretraining the tiny model, with the exact prompts of
-//! DESIGN §2, kept independent of any tokenizer: a [`Conversation`] is the
+//! docs/DESIGN.md §2, kept independent of any tokenizer: a [`Conversation`] is the
 //! (system, user, assistant) triple, and [`render_chatml`] writes it as
 //! Qwen3's chat template does.
 //!
@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::generate::{Surface, Task};
 use super::level::Level;
 
-/// Challenger system prompt (DESIGN §2, verbatim from the official code).
+/// Challenger system prompt (docs/DESIGN.md §2, verbatim from the official code).
 pub const CHALLENGER_SYSTEM: &str = "You are an expert competition-math problem setter.\nFIRST, in your private scratch-pad, think step-by-step to design a brand-new, non-trivial problem. The problem could come from any field of mathematics, including but not limited to algebra, geometry, number theory, combinatorics, prealgebra, probability, statistics, and calculus. Aim for a difficulty such that fewer than 30 % of advanced high-school students could solve it. Avoid re-using textbook clichés or famous contest problems.\nTHEN, without revealing any of your private thoughts, output **exactly** the following two blocks:\n\n<question>\n{The full problem statement on one or more lines}\n</question>\n\n\\boxed{final_answer}\n\nDo NOT output anything else—no explanations, no extra markup.";
 /// Challenger user prompt.
 pub const CHALLENGER_USER: &str = "Generate one new, challenging reasoning question now. Remember to format the output exactly as instructed.";

@@ -152,7 +152,7 @@ fn bad_inputs_are_typed_errors() {
     );
     // Config validation.
     let mut c = GrpoConfig::r_zero_solver();
-    c.loss.clip.dual = Some(0.5);
+    c.settings.loss.clip.dual = Some(0.5);
     assert!(matches!(
         GrpoTrainer::new(c),
         Err(GrpoError::Config {
@@ -161,6 +161,6 @@ fn bad_inputs_are_typed_errors() {
         })
     ));
     c = GrpoConfig::r_zero_solver();
-    c.micro_batch_rows = 0;
+    c.settings.micro_batch_rows = 0;
     assert!(GrpoTrainer::new(c).is_err());
 }

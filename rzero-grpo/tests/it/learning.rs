@@ -13,11 +13,11 @@ const ITERATIONS: usize = 40;
 pub fn config(beta: f32) -> GrpoConfig {
     let mut c = GrpoConfig::r_zero_solver();
     c.group_size = GROUP;
-    c.prompts_per_step = 2; // two optimizer steps per rollout batch
-    c.micro_batch_rows = 8; // two micro-batches per step
-    c.optimizer.lr = 1e-1;
-    c.loss.kl.beta = beta;
-    c.schedule = LrSchedule::LinearWarmup { warmup_steps: 2 };
+    c.global_batch = 2; // two optimizer steps per rollout batch
+    c.settings.micro_batch_rows = 8; // two micro-batches per step
+    c.settings.optimizer.lr = 1e-1;
+    c.settings.loss.kl.beta = beta;
+    c.settings.schedule = LrSchedule::LinearWarmup { warmup_steps: 2 };
     c
 }
 

@@ -1,6 +1,5 @@
 //! rzero-model integration tests, one binary.
 
-mod bpe;
 mod common;
 mod config;
 mod errors;

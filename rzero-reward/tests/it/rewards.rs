@@ -51,3 +51,54 @@ proptest! {
         prop_assert!(official >= 0.9 * binary - 1e-12);
     }
 }
+
+mod batch {
+    use rzero_reward::repetition::{DISTANCE_THRESHOLD, bleu_distance_matrix};
+    use rzero_reward::rewards::{ChallengerForm, ChallengerSample, challenger_rewards};
+
+    const NEAR: [&str; 2] = [
+        "how many primes are there below one hundred",
+        "how many primes are there below two hundred",
+    ];
+
+    fn batch() -> [ChallengerSample<'static>; 3] {
+        [
+            ChallengerSample {
+                question: Some(NEAR[0]),
+                consistency: 0.5,
+            },
+            ChallengerSample {
+                question: Some(NEAR[1]),
+                consistency: 0.25,
+            },
+            ChallengerSample {
+                question: None,
+                consistency: 0.9,
+            },
+        ]
+    }
+
+    #[test]
+    fn the_threshold_decides_which_questions_cluster() {
+        let d = bleu_distance_matrix(&NEAR).get(0, 1);
+        assert!(d > 0.0 && d < DISTANCE_THRESHOLD, "distance {d}");
+        // Above the distance the near-duplicates share a cluster, below it they do not.
+        let merged = challenger_rewards(ChallengerForm::Official, DISTANCE_THRESHOLD, &batch());
+        let apart = challenger_rewards(ChallengerForm::Official, d / 2.0, &batch());
+        assert_eq!(merged[0].repetition, 2.0 / 3.0);
+        assert_eq!(apart[0].repetition, 1.0 / 3.0);
+        assert!((merged[0].total - (0.5 - 2.0 / 3.0)).abs() < 1e-12);
+        assert!((apart[1].total - (0.25 - 1.0 / 3.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_failed_output_ignores_its_consistency() {
+        let paper = ChallengerForm::Paper { lambda: 1.0 };
+        let parts = challenger_rewards(paper, DISTANCE_THRESHOLD, &batch());
+        assert_eq!(parts[2].uncertainty, 0.0);
+        assert_eq!(parts[2].total, 0.0);
+        // Paper form: 1 − 2|p̂ − ½| = 1 at p̂ = ½, minus λ·r_rep.
+        assert_eq!(parts[0].uncertainty, 1.0);
+        assert!((parts[0].total - (1.0 - 2.0 / 3.0)).abs() < 1e-12);
+    }
+}

@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use burn::prelude::*;
-use rzero_core::pretrain::eval::{compare_with_transformers, read_fixture};
-use rzero_core::pretrain::run::corpus_documents;
-use rzero_core::pretrain::tokenizer::{encode, load_tokenizer, train_tokenizer};
-use rzero_core::pretrain::{NoProgress, PretrainConfig, PretrainOptions, pretrain};
+use rzero_pretrain::eval::{compare_with_transformers, read_fixture};
+use rzero_pretrain::run::corpus_documents;
+use rzero_pretrain::tokenizer::{encode, load_tokenizer, train_tokenizer};
+use rzero_pretrain::{NoProgress, PretrainConfig, PretrainOptions, pretrain};
 
 fn options(out: &Path, resume: bool, stop_after: Option<u64>) -> PretrainOptions {
     PretrainOptions {
@@ -84,7 +84,7 @@ fn resumed_run_matches_an_uninterrupted_one_bit_for_bit() {
     );
     let b = pretrain(&config, &options(split.path(), true, None), &mut NoProgress).unwrap();
     assert!(b.finished);
-    let losses = |h: &[rzero_core::pretrain::checkpoint::LossPoint]| {
+    let losses = |h: &[rzero_pretrain::checkpoint::LossPoint]| {
         h.iter()
             .map(|p| (p.step, p.train_loss, p.val_loss))
             .collect::<Vec<_>>()
@@ -143,8 +143,8 @@ fn tokenizer_round_trips_corpus_lines_and_splits_digits() {
 
 #[test]
 fn shipped_model_matches_transformers() {
-    let cache = tempfile::tempdir().unwrap();
-    let dir = rzero_core::builtin::builtin_model_dir_in(cache.path()).unwrap();
+    // The directory rzero-core embeds as its built-in model.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rzero-core/models/tiny");
     let fixture =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny_model/expected.json");
     let fixture = read_fixture(&fixture).unwrap();

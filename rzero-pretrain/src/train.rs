@@ -10,11 +10,11 @@ use burn::tensor::activation::log_softmax;
 use rzero_grpo::{AdamW, clip_grad_norm};
 use rzero_model::Qwen3;
 
-use super::checkpoint::{LossPoint, TrainerState, save_checkpoint};
-use super::config::{LossTokens, PretrainConfig};
-use super::data::{Batch, BatchOrder, TokenizedDoc, make_batch};
-use super::progress::{PretrainProgress, StepReport};
-use crate::error::{CoreError, Result};
+use crate::checkpoint::{LossPoint, TrainerState, save_checkpoint};
+use crate::config::{LossTokens, PretrainConfig};
+use crate::data::{Batch, BatchOrder, TokenizedDoc, make_batch};
+use crate::error::{PretrainError, Result};
+use crate::progress::{PretrainProgress, StepReport};
 
 /// Mean negative log-likelihood of the batch's counted targets.
 ///
@@ -36,7 +36,7 @@ fn scalar(tensor: Tensor<1>, what: &str, path: &Path) -> Result<f32> {
         .try_to_vec::<f32>()
         .ok()
         .and_then(|v| v.first().copied())
-        .ok_or_else(|| CoreError::State {
+        .ok_or_else(|| PretrainError::State {
             path: path.to_path_buf(),
             message: format!("cannot read back the {what}"),
         })
@@ -90,7 +90,7 @@ pub fn train_loop(
     let lengths: Vec<usize> = inputs.train.iter().map(|d| d.ids.len()).collect();
     let mut order = BatchOrder::new(config.seed, config.batch_size, inputs.train.len());
     if order.batches_per_epoch() == 0 {
-        return Err(CoreError::Config {
+        return Err(PretrainError::Config {
             path: inputs.out.to_path_buf(),
             message: format!(
                 "{} documents make no batch of {}",

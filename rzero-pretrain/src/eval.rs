@@ -8,12 +8,12 @@ use rzero_data::synthetic::{HeldOut, HeldOutConfig, IM_END, render_prompt_chatml
 use rzero_model::GenerateOptions;
 use serde::{Deserialize, Serialize};
 
-use super::capability::{CapabilityConfig, CapabilityReport, evaluate_capability};
-use super::card::{TrainingRecord, model_card};
-use super::generate::LocalGenerator;
-use super::run::{RECORD_FILE, write_json};
-use super::tokenizer::{encode, load_tokenizer, token_id};
-use crate::error::{CoreError, Result};
+use crate::capability::{CapabilityConfig, CapabilityReport, evaluate_capability};
+use crate::card::{TrainingRecord, model_card};
+use crate::error::{PretrainError, Result};
+use crate::generate::LocalGenerator;
+use crate::run::{RECORD_FILE, write_json};
+use crate::tokenizer::{encode, load_tokenizer, token_id};
 
 /// The profile's file in the model directory.
 pub const CAPABILITY_FILE: &str = "capability.json";
@@ -74,11 +74,11 @@ fn read_transformers_diff(dir: &Path) -> Option<f64> {
 
 /// Reads a fixture written by `check_transformers.py`.
 pub fn read_fixture(path: &Path) -> Result<TransformersFixture> {
-    let text = std::fs::read_to_string(path).map_err(|source| CoreError::Io {
+    let text = std::fs::read_to_string(path).map_err(|source| PretrainError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    serde_json::from_str(&text).map_err(|e| CoreError::State {
+    serde_json::from_str(&text).map_err(|e| PretrainError::State {
         path: path.to_path_buf(),
         message: e.to_string(),
     })
@@ -108,7 +108,7 @@ pub fn compare_with_transformers(
         .into_data()
         .convert::<f32>()
         .try_to_vec::<f32>()
-        .map_err(|e| CoreError::State {
+        .map_err(|e| PretrainError::State {
             path: dir.to_path_buf(),
             message: format!("logits: {e:?}"),
         })?;

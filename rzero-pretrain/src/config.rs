@@ -9,7 +9,7 @@ use rzero_grpo::{AdamWConfig, LrSchedule};
 use rzero_model::Qwen3Config;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{CoreError, Result};
+use crate::error::{PretrainError, Result};
 
 /// The decoder's shape; the vocabulary size comes from the trained tokenizer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -197,7 +197,7 @@ impl PretrainConfig {
 
     /// Rejects values that cannot train; `path` names the config's source.
     pub fn validate(&self, path: &Path) -> Result<()> {
-        let bad = |message: String| CoreError::Config {
+        let bad = |message: String| PretrainError::Config {
             path: path.to_path_buf(),
             message,
         };

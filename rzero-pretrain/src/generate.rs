@@ -11,9 +11,9 @@ use rzero_model::sampling::{Sampling, sample_seed};
 use rzero_model::{GenerateOptions, Qwen3, generate};
 use tokenizers::Tokenizer;
 
-use super::capability::{Generate, Prompt};
-use super::tokenizer::encode;
-use crate::error::{CoreError, Result};
+use crate::capability::{Generate, Prompt};
+use crate::error::{PretrainError, Result};
+use crate::tokenizer::encode;
 
 /// Decodes with a model and tokenizer in memory.
 #[derive(Debug)]
@@ -77,7 +77,7 @@ impl Generate for LocalGenerator {
                 let text = self
                     .tokenizer
                     .decode(&completion.token_ids, true)
-                    .map_err(|e| CoreError::State {
+                    .map_err(|e| PretrainError::State {
                         path: self.dir.clone(),
                         message: format!("tokenizer: {e}"),
                     })?;

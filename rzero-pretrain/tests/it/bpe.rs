@@ -1,12 +1,12 @@
 //! Byte-level BPE training for the built-in model, and its saved directory.
 
-use rzero_model::ModelError;
-use rzero_model::bpe::{
+use rzero_model::chat::ChatMessage;
+use rzero_model::tokenizer::Tokenizer;
+use rzero_pretrain::PretrainError;
+use rzero_pretrain::bpe::{
     BpeConfig, ENDOFTEXT, IM_END, IM_START, SPECIAL_TOKENS, THINK_CLOSE, THINK_OPEN, train_bpe,
     write_tokenizer_dir,
 };
-use rzero_model::chat::ChatMessage;
-use rzero_model::tokenizer::Tokenizer;
 
 /// Deterministic arithmetic lines in the style of the synthetic corpus.
 fn corpus(seed: u64, n: usize) -> Vec<String> {
@@ -111,7 +111,7 @@ fn too_small_vocab_is_rejected() {
         ..BpeConfig::default()
     };
     let err = train_bpe(["a b c"].into_iter(), config).unwrap_err();
-    assert!(matches!(err, ModelError::BadBpeConfig { .. }), "{err}");
+    assert!(matches!(err, PretrainError::BadBpeConfig { .. }), "{err}");
 }
 
 #[test]

@@ -20,8 +20,10 @@ use tokenizers::{
     TokenizerBuilder,
 };
 
-use crate::error::{ModelError, Result};
-use crate::generation_config::GenerationConfig;
+use rzero_model::ModelError;
+use rzero_model::generation_config::GenerationConfig;
+
+use crate::error::{PretrainError, Result};
 
 /// End of a document; also the padding token.
 pub const ENDOFTEXT: &str = "<|endoftext|>";
@@ -76,7 +78,7 @@ pub fn train_bpe<'a>(
     config: BpeConfig,
 ) -> Result<tokenizers::Tokenizer> {
     if config.vocab_size < MIN_VOCAB_SIZE {
-        return Err(ModelError::BadBpeConfig {
+        return Err(PretrainError::BadBpeConfig {
             reason: format!(
                 "vocab_size {} is below {MIN_VOCAB_SIZE} (256 bytes + {} special tokens)",
                 config.vocab_size,
@@ -110,10 +112,10 @@ pub fn train_bpe<'a>(
     .with_post_processor(Some(byte_level().into()))
     .with_decoder(Some(byte_level().into()))
     .build()
-    .map_err(|source| ModelError::BpeTrain { source })?;
+    .map_err(|source| PretrainError::BpeTrain { source })?;
     tokenizer
         .train(&mut trainer, lines)
-        .map_err(|source| ModelError::BpeTrain { source })?;
+        .map_err(|source| PretrainError::BpeTrain { source })?;
     Ok(tokenizer.into())
 }
 
@@ -122,10 +124,10 @@ pub fn train_bpe<'a>(
 /// (eos `[<|im_end|>, <|endoftext|>]`, pad `<|endoftext|>`) into `dir`,
 /// creating it; each file is written atomically.
 ///
-/// The directory loads with [`Tokenizer::from_dir`](crate::tokenizer::Tokenizer::from_dir)
+/// The directory loads with [`Tokenizer::from_dir`](rzero_model::tokenizer::Tokenizer::from_dir)
 /// and with transformers' `AutoTokenizer.from_pretrained`.
 pub fn write_tokenizer_dir(tokenizer: &tokenizers::Tokenizer, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|source| ModelError::Io {
+    std::fs::create_dir_all(dir).map_err(|source| PretrainError::Io {
         path: dir.to_path_buf(),
         source,
     })?;

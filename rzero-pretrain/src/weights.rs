@@ -13,10 +13,10 @@ use burn::store::{
 use burn::tensor::DType;
 use rzero_model::Qwen3;
 
-use crate::error::{CoreError, Result};
+use crate::error::{PretrainError, Result};
 
-fn state_error(path: &Path, message: impl std::fmt::Display) -> CoreError {
-    CoreError::State {
+fn state_error(path: &Path, message: impl std::fmt::Display) -> PretrainError {
+    PretrainError::State {
         path: path.to_path_buf(),
         message: message.to_string(),
     }

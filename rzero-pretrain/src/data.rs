@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use super::config::LossTokens;
+use crate::config::LossTokens;
 
 /// One document's token ids; the first `prompt_len` are the prompt.
 #[derive(Debug, Clone, PartialEq, Eq)]

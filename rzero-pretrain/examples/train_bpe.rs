@@ -2,13 +2,13 @@
 //! and writes a Hugging Face tokenizer directory.
 //!
 //! Run with:
-//! `cargo run -p rzero-model --example train_bpe -- CORPUS.txt OUT_DIR [VOCAB_SIZE]`
+//! `cargo run -p rzero-pretrain --example train_bpe -- CORPUS.txt OUT_DIR [VOCAB_SIZE]`
 
 use std::path::PathBuf;
 
-use rzero_model::bpe::{BpeConfig, train_bpe, write_tokenizer_dir};
 use rzero_model::chat::ChatMessage;
 use rzero_model::tokenizer::Tokenizer;
+use rzero_pretrain::bpe::{BpeConfig, train_bpe, write_tokenizer_dir};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

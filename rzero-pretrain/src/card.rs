@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use rzero_data::synthetic::Role;
 use serde::{Deserialize, Serialize};
 
-use super::capability::CapabilityReport;
-use super::checkpoint::TrainerState;
+use crate::capability::CapabilityReport;
+use crate::checkpoint::TrainerState;
 
 /// What the card says about how the model was made (`pretrain.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,7 +42,7 @@ pub fn model_card(
     let _ = writeln!(
         s,
         "Trained from scratch by `rzero pretrain` on documents rendered with the Qwen3 chat \
-         template and the exact Challenger and Solver prompts of R-Zero (DESIGN.md §2, §8). \
+         template and the exact Challenger and Solver prompts of R-Zero (docs/DESIGN.md §2, §8). \
          The intended profile (issue 5) is a model that solves easy arithmetic and fails hard \
          arithmetic, so the Challenger has an edge to find; the capability table below says how \
          far this checkpoint gets.\n"
@@ -140,7 +140,7 @@ pub fn model_card(
             s,
             "\n## Loads in transformers\n\n`AutoModelForCausalLM.from_pretrained` on this directory \
              gives the same logits as rzero-model for fixed ids: max |Δlogit| = {diff:.2e} \
-             (`rzero-core/tests/fixtures/tiny_model/check_transformers.py`).\n"
+             (`rzero-pretrain/tests/fixtures/tiny_model/check_transformers.py`).\n"
         );
     }
     s

@@ -16,9 +16,9 @@ use rzero_grpo::AdamW;
 use rzero_model::Qwen3;
 use serde::{Deserialize, Serialize};
 
-use super::config::PretrainConfig;
-use super::weights::{load_weights, save_weights};
-use crate::error::{CoreError, Result};
+use crate::config::PretrainConfig;
+use crate::error::{PretrainError, Result};
+use crate::weights::{load_weights, save_weights};
 
 /// One row of the loss curve.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -67,8 +67,8 @@ impl TrainerState {
     }
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CoreError + '_ {
-    move |source| CoreError::Io {
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PretrainError + '_ {
+    move |source| PretrainError::Io {
         path: path.to_path_buf(),
         source,
     }
@@ -97,7 +97,7 @@ pub fn save_checkpoint(
     fs::create_dir_all(&temp).map_err(io(&temp))?;
     save_weights(model, &temp.join("model.safetensors"), DType::F32)?;
     optimizer.save(&temp.join("optimizer.safetensors"))?;
-    let json = serde_json::to_vec_pretty(state).map_err(|e| CoreError::State {
+    let json = serde_json::to_vec_pretty(state).map_err(|e| PretrainError::State {
         path: temp.join("state.json"),
         message: e.to_string(),
     })?;
@@ -138,7 +138,7 @@ pub fn list_checkpoints(dir: &Path) -> Result<Vec<u64>> {
 pub fn load_state(checkpoint: &Path) -> Result<TrainerState> {
     let path = checkpoint.join("state.json");
     let text = fs::read_to_string(&path).map_err(io(&path))?;
-    serde_json::from_str(&text).map_err(|e| CoreError::State {
+    serde_json::from_str(&text).map_err(|e| PretrainError::State {
         path,
         message: e.to_string(),
     })

@@ -10,19 +10,19 @@ use rzero_model::hf_config::TokenIds;
 use rzero_model::{HfQwen3Config, Qwen3Config, SaveDtype, SaveOptions};
 use tokenizers::Tokenizer;
 
-use super::card::{TrainingRecord, model_card};
-use super::checkpoint::{
+use crate::card::{TrainingRecord, model_card};
+use crate::checkpoint::{
     TrainerState, checkpoint_dir, list_checkpoints, load_checkpoint, load_state,
 };
-use super::config::PretrainConfig;
-use super::data::TokenizedDoc;
-use super::init::seeded_init;
-use super::progress::PretrainProgress;
-use super::tokenizer::{
+use crate::config::PretrainConfig;
+use crate::data::TokenizedDoc;
+use crate::error::{PretrainError, Result};
+use crate::init::seeded_init;
+use crate::progress::PretrainProgress;
+use crate::tokenizer::{
     ENDOFTEXT, encode, load_tokenizer, token_id, train_tokenizer, write_tokenizer_files,
 };
-use super::train::{TrainInputs, train_loop};
-use crate::error::{CoreError, Result};
+use crate::train::{TrainInputs, train_loop};
 
 /// Where and how a run goes.
 #[derive(Debug, Clone)]
@@ -97,7 +97,7 @@ fn starting_state(options: &PretrainOptions) -> Result<Option<PathBuf>> {
             tracing::warn!(out = %options.out.display(), "nothing to resume; starting fresh");
             Ok(None)
         }
-        (false, Some(_)) => Err(CoreError::Config {
+        (false, Some(_)) => Err(PretrainError::Config {
             path: options.out.clone(),
             message: "already holds checkpoints: pass --resume, or choose another output directory"
                 .into(),
@@ -115,7 +115,7 @@ pub fn pretrain(
 ) -> Result<PretrainOutcome> {
     let out = options.out.as_path();
     config.validate(&out.join(RECORD_FILE))?;
-    fs::create_dir_all(out).map_err(|source| CoreError::Io {
+    fs::create_dir_all(out).map_err(|source| PretrainError::Io {
         path: out.to_path_buf(),
         source,
     })?;
@@ -124,7 +124,7 @@ pub fn pretrain(
         Some(dir) => {
             let state = load_state(dir)?;
             if state.config != *config {
-                return Err(CoreError::Config {
+                return Err(PretrainError::Config {
                     path: dir.join("state.json"),
                     message:
                         "the checkpoint was made with another config; resume with the same one"
@@ -216,7 +216,7 @@ pub fn export(
 
 /// Writes `value` as pretty JSON to `path`, atomically.
 pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| CoreError::State {
+    let text = serde_json::to_string_pretty(value).map_err(|e| PretrainError::State {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;

@@ -5,14 +5,14 @@
 
 use std::path::Path;
 
-pub use rzero_model::bpe::ENDOFTEXT;
-use rzero_model::bpe::{BpeConfig, train_bpe, write_tokenizer_dir};
+pub use crate::bpe::ENDOFTEXT;
+use crate::bpe::{BpeConfig, train_bpe, write_tokenizer_dir};
 use tokenizers::Tokenizer;
 
-use crate::error::{CoreError, Result};
+use crate::error::{PretrainError, Result};
 
-fn tok_error(path: &Path, e: impl std::fmt::Display) -> CoreError {
-    CoreError::State {
+fn tok_error(path: &Path, e: impl std::fmt::Display) -> PretrainError {
+    PretrainError::State {
         path: path.to_path_buf(),
         message: format!("tokenizer: {e}"),
     }
@@ -25,13 +25,13 @@ pub fn train_tokenizer(texts: &[String], vocab_size: usize) -> Result<Tokenizer>
         vocab_size,
         min_frequency: 2,
     };
-    Ok(train_bpe(texts.iter().map(String::as_str), config)?)
+    train_bpe(texts.iter().map(String::as_str), config)
 }
 
 /// Writes `tokenizer.json`, `tokenizer_config.json` (Qwen3 chat template)
 /// and `generation_config.json` into `dir`, atomically.
 pub fn write_tokenizer_files(tokenizer: &Tokenizer, dir: &Path) -> Result<()> {
-    Ok(write_tokenizer_dir(tokenizer, dir)?)
+    write_tokenizer_dir(tokenizer, dir)
 }
 
 /// Token ids of `text` (special tokens recognised, nothing added).
