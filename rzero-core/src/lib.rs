@@ -9,6 +9,7 @@
 pub mod builtin;
 pub mod config;
 mod config_check;
+pub mod config_merge;
 pub mod error;
 pub mod hook;
 pub mod inference;

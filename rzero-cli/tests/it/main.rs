@@ -3,6 +3,8 @@
 mod architecture;
 mod check_answers;
 mod common;
+mod config;
+mod dependencies;
 mod pretrain;
 mod remote;
 mod run;
