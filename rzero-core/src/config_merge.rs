@@ -369,18 +369,16 @@ mod tests {
 
     #[test]
     fn printed_config_reads_back_as_itself() {
-        let mut base = tiny();
-        base.grpo.max_grad_norm = None;
-        base.inference.weights_hook = Some(vec!["true".into()]);
-        let text = base.to_toml().unwrap();
-        let again = layered(&smoke(), Some(toml::from_str(&text).unwrap()), &[]).unwrap();
-        // `max_grad_norm = None` is not written, so the other preset's value shows through:
-        let mut want = base.clone();
-        want.grpo.max_grad_norm = smoke().grpo.max_grad_norm;
-        assert_eq!(again, want);
-        assert_eq!(
-            layered(&base, Some(toml::from_str(&text).unwrap()), &[]).unwrap(),
-            base
-        );
+        let mut config = tiny();
+        config.seed = 5;
+        config.question_set.filter.band = rzero_data::Band::Centered { delta: 0.1 };
+        config.inference.weights_hook = Some(vec!["true".into()]);
+        let text = config.to_toml().unwrap();
+        let again = layered(&tiny(), Some(toml::from_str(&text).unwrap()), &[]).unwrap();
+        assert_eq!(again, config);
+        assert_eq!(again.to_toml().unwrap(), text);
+        // The file cannot swap the preset under the values it did not set.
+        let err = layered(&smoke(), Some(toml::from_str(&text).unwrap()), &[]).unwrap_err();
+        assert!(err.contains("--preset"), "{err}");
     }
 }

@@ -222,10 +222,12 @@ mod tests {
         for (i, role) in InferenceRole::ALL.into_iter().enumerate() {
             let url = format!("http://h:{i}");
             match role {
-                InferenceRole::ChallengerRollouts => c.challenger_rollouts = remote(&[&url]),
-                InferenceRole::SolverReward => c.solver_reward = remote(&[&url]),
-                InferenceRole::Labelling => c.labelling = remote(&[&url]),
-                InferenceRole::Eval => c.eval = remote(&[&url]),
+                InferenceRole::ChallengerRollouts => {
+                    c.challenger_rollouts = remote(&[url.as_str()])
+                }
+                InferenceRole::SolverReward => c.solver_reward = remote(&[url.as_str()]),
+                InferenceRole::Labelling => c.labelling = remote(&[url.as_str()]),
+                InferenceRole::Eval => c.eval = remote(&[url.as_str()]),
             }
         }
         for (i, role) in InferenceRole::ALL.into_iter().enumerate() {

@@ -62,8 +62,8 @@ fn a_partial_config_and_sets_override_the_preset_key_by_key() {
     assert_eq!(get(&merged, "eval.benches").as_array().unwrap().len(), 1);
     // Everything else is the preset's.
     let mut expected = smoke.clone();
-    expected["challenger"]["rollout_steps"] = 8.into();
-    expected["grpo"]["optimizer"]["lr"] = 1e-4.into();
+    expected["challenger"]["rollout_steps"] = toml::Value::Integer(8);
+    expected["grpo"]["optimizer"]["lr"] = toml::Value::Float(1e-4);
     expected["eval"]["benches"] = toml::Value::Array(vec!["gsm8k".into()]);
     assert_eq!(merged, expected);
 }
