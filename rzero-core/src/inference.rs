@@ -243,7 +243,7 @@ mod tests {
             ["challenger_rollouts", "solver_reward", "labelling", "eval"]
         );
         // The keys are the config's own field names.
-        let table = toml::Table::try_from(&InferenceConfig::default()).unwrap();
+        let table = toml::Table::try_from(InferenceConfig::default()).unwrap();
         assert!(keys.iter().all(|k| table.contains_key(k)));
         assert_eq!(InferenceRole::ChallengerRollouts.model(), Role::Challenger);
         assert!(

@@ -108,6 +108,13 @@ impl<T> StepSums<T> {
     }
 }
 
+/// A step's sums on the host, with the entropy sum when every micro-batch
+/// returned entropy.
+struct HostSums {
+    sums: StepSums<f32>,
+    entropy: Option<f32>,
+}
+
 impl StepSums<Tensor<1>> {
     /// One micro-batch's sums, moved to `device`.
     fn of_micro_batch(terms: crate::LossTerms, neg_log_prob: Tensor<1>, device: &Device) -> Self {
@@ -283,7 +290,7 @@ impl GrpoTrainer {
         let optimizer_seconds = opt_started.elapsed().as_secs_f32();
         let total = started.elapsed().as_secs_f32();
 
-        let (sums, entropy) = sums;
+        let HostSums { sums, entropy } = sums;
         let tokens = sums.tokens;
         let denom = tokens.max(1.0);
         let metrics = StepMetrics {
@@ -321,7 +328,7 @@ impl GrpoTrainer {
         ranges: &[Range<usize>],
         share: StepShare,
         policy: &mut F,
-    ) -> Result<(GradientsParams, (StepSums<f32>, Option<f32>)), GrpoError>
+    ) -> Result<(GradientsParams, HostSums), GrpoError>
     where
         M: Module,
         F: FnMut(&M, Range<usize>) -> Result<PolicyOutput, E>,
@@ -387,7 +394,7 @@ fn read_sums(
     sums: Option<StepSums<Tensor<1>>>,
     entropy: Option<Tensor<1>>,
     device: &Device,
-) -> Result<(StepSums<f32>, Option<f32>), GrpoError> {
+) -> Result<HostSums, GrpoError> {
     let sums = sums.unwrap_or_else(|| {
         StepSums::from_array(std::array::from_fn(|_| Tensor::zeros([1], device)))
     });
@@ -397,7 +404,17 @@ fn read_sums(
     let values = read_vec(Tensor::cat(parts, 0), "step metrics")?;
     let v = |i: usize| values.get(i).copied().unwrap_or(0.0);
     let host = StepSums::from_array(std::array::from_fn(v));
-    Ok((host, has_entropy.then(|| v(8))))
+    Ok(HostSums {
+        sums: host,
+        entropy: has_entropy.then(|| v(8)),
+    })
+}
+
+fn device_sync(device: &Device) -> Result<(), GrpoError> {
+    device.sync().map_err(|source| GrpoError::Execution {
+        during: "optimizer step",
+        source: Box::new(source),
+    })
 }
 
 #[cfg(test)]
@@ -410,21 +427,18 @@ mod tests {
         let one = |x: f32| Tensor::<1>::from_data(TensorData::new(vec![x], [1]), &device);
         let a = StepSums::from_array(std::array::from_fn(|i| one(i as f32)));
         let b = StepSums::from_array(std::array::from_fn(|i| one(10.0 * i as f32)));
-        let (host, entropy) = read_sums(Some(a.add(b)), Some(one(5.0)), &device).unwrap();
+        let HostSums {
+            sums: host,
+            entropy,
+        } = read_sums(Some(a.add(b)), Some(one(5.0)), &device).unwrap();
         assert_eq!(host.loss, 0.0);
         assert_eq!(host.policy_loss, 11.0);
         assert_eq!(host.kl, 22.0);
         assert_eq!(host.tokens, 66.0);
         assert_eq!(host.neg_log_prob, 77.0);
         assert_eq!(entropy, Some(5.0));
-        let (_, none) = read_sums(None, None, &device).unwrap();
-        assert_eq!(none, None);
+        let none = read_sums(None, None, &device).unwrap();
+        assert_eq!(none.entropy, None);
+        assert_eq!(none.sums.tokens, 0.0);
     }
-}
-
-fn device_sync(device: &Device) -> Result<(), GrpoError> {
-    device.sync().map_err(|source| GrpoError::Execution {
-        during: "optimizer step",
-        source: Box::new(source),
-    })
 }
