@@ -1,7 +1,8 @@
 //! `RunConfig`: every value of docs/DESIGN.md §2–§7 as a TOML field.
 //!
 //! Unknown keys are errors (a typo must not silently fall back to a default),
-//! and [`RunConfig::validate`] names the offending key.
+//! and [`RunConfig::validate`] names the offending key. [`RunConfig::layered`]
+//! merges a partial file and `--set` overrides onto a preset.
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +10,7 @@ use rzero_data::FilterConfig;
 pub use rzero_grpo::GrpoSettings;
 use serde::{Deserialize, Serialize};
 
+pub use crate::config_merge::Override;
 use crate::error::{CoreError, Result};
 pub use crate::inference::InferenceConfig;
 
@@ -182,6 +184,53 @@ impl RunConfig {
             message,
         })?;
         Ok(config)
+    }
+
+    /// A preset with a partial config file and `--set` overrides merged onto
+    /// it key by key (see [`crate::config_merge`]).
+    ///
+    /// The preset is `preset`, else the file's own `preset` key, else `tiny`;
+    /// a file naming another preset than `preset` is an error.
+    pub fn layered(preset: Option<&str>, file: Option<&Path>, sets: &[Override]) -> Result<Self> {
+        let label = file.map_or_else(|| PathBuf::from("<command line>"), Path::to_path_buf);
+        let config_error = |message: String| CoreError::Config {
+            path: label.clone(),
+            message,
+        };
+        let table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| CoreError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                Some(
+                    toml::from_str::<toml::Table>(&text)
+                        .map_err(|e| config_error(e.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        let named = table
+            .as_ref()
+            .and_then(|t| t.get("preset"))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or("`preset` must be a string")
+            })
+            .transpose()
+            .map_err(|e| config_error(e.to_string()))?;
+        let name = match (preset, named.as_deref()) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(config_error(format!(
+                    "`preset` is {b:?} here but {a:?} was asked for"
+                )));
+            }
+            (Some(a), _) | (None, Some(a)) => a,
+            (None, None) => "tiny",
+        };
+        let base = crate::presets::preset(name)?;
+        crate::config_merge::layered(&base, table, sets).map_err(config_error)
     }
 
     /// Serializes to TOML (written into each run directory).

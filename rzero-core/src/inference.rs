@@ -6,6 +6,58 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::rundir::Role;
+
+/// The four places a run samples from a frozen or current model; each has
+/// its own `[inference]` backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum InferenceRole {
+    /// The Challenger's GRPO rollouts and the question-set questions.
+    ChallengerRollouts,
+    /// Solver samples for the Challenger's uncertainty reward.
+    SolverReward,
+    /// Solver samples that label the question set.
+    Labelling,
+    /// Greedy evaluation of the Solver.
+    Eval,
+}
+
+impl InferenceRole {
+    /// Every role, in config order.
+    pub const ALL: [InferenceRole; 4] = [
+        InferenceRole::ChallengerRollouts,
+        InferenceRole::SolverReward,
+        InferenceRole::Labelling,
+        InferenceRole::Eval,
+    ];
+
+    /// The role's `[inference]` key, also its name in logs and errors.
+    pub fn key(self) -> &'static str {
+        match self {
+            InferenceRole::ChallengerRollouts => "challenger_rollouts",
+            InferenceRole::SolverReward => "solver_reward",
+            InferenceRole::Labelling => "labelling",
+            InferenceRole::Eval => "eval",
+        }
+    }
+
+    /// Whose weights the role samples from.
+    pub fn model(self) -> Role {
+        match self {
+            InferenceRole::ChallengerRollouts => Role::Challenger,
+            InferenceRole::SolverReward | InferenceRole::Labelling | InferenceRole::Eval => {
+                Role::Solver
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for InferenceRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
 /// Where one role samples: no endpoints = the local model.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -73,19 +125,25 @@ pub struct InferenceConfig {
 }
 
 impl InferenceConfig {
-    /// Each role with its key.
-    pub fn roles(&self) -> [(&'static str, &Backend); 4] {
-        [
-            ("challenger_rollouts", &self.challenger_rollouts),
-            ("solver_reward", &self.solver_reward),
-            ("labelling", &self.labelling),
-            ("eval", &self.eval),
-        ]
+    /// The backend of `role`.
+    pub fn backend(&self, role: InferenceRole) -> &Backend {
+        match role {
+            InferenceRole::ChallengerRollouts => &self.challenger_rollouts,
+            InferenceRole::SolverReward => &self.solver_reward,
+            InferenceRole::Labelling => &self.labelling,
+            InferenceRole::Eval => &self.eval,
+        }
+    }
+
+    /// Each role with its backend, in config order.
+    pub fn roles(&self) -> [(InferenceRole, &Backend); 4] {
+        InferenceRole::ALL.map(|role| (role, self.backend(role)))
     }
 
     /// Checks every key; the message starts with it.
     pub fn validate(&self) -> Result<(), String> {
-        for (key, backend) in self.roles() {
+        for (role, backend) in self.roles() {
+            let key = role.key();
             for (i, e) in backend.endpoints.iter().enumerate() {
                 rzero_serve::client::check_endpoint(e)
                     .map_err(|err| format!("`inference.{key}.endpoints[{i}]`: {err}"))?;
@@ -121,7 +179,12 @@ impl InferenceConfig {
             );
         }
         let challenger: BTreeSet<String> = normalised(&self.challenger_rollouts);
-        for (key, backend) in &self.roles()[1..] {
+        let solver_roles = self
+            .roles()
+            .into_iter()
+            .filter(|(r, _)| r.model() == Role::Solver);
+        for (role, backend) in solver_roles {
+            let key = role.key();
             if let Some(shared) = normalised(backend).intersection(&challenger).next() {
                 return Err(format!(
                     "`inference.{key}.endpoints`: {shared} also serves \
@@ -151,6 +214,43 @@ mod tests {
             endpoints: urls.iter().map(|u| u.to_string()).collect(),
             model: None,
         }
+    }
+
+    #[test]
+    fn each_role_selects_its_own_backend() {
+        let mut c = InferenceConfig::default();
+        for (i, role) in InferenceRole::ALL.into_iter().enumerate() {
+            let url = format!("http://h:{i}");
+            match role {
+                InferenceRole::ChallengerRollouts => {
+                    c.challenger_rollouts = remote(&[url.as_str()])
+                }
+                InferenceRole::SolverReward => c.solver_reward = remote(&[url.as_str()]),
+                InferenceRole::Labelling => c.labelling = remote(&[url.as_str()]),
+                InferenceRole::Eval => c.eval = remote(&[url.as_str()]),
+            }
+        }
+        for (i, role) in InferenceRole::ALL.into_iter().enumerate() {
+            assert_eq!(
+                c.backend(role).endpoints,
+                [format!("http://h:{i}")],
+                "{role}"
+            );
+        }
+        let keys: Vec<String> = InferenceRole::ALL.iter().map(|r| r.to_string()).collect();
+        assert_eq!(
+            keys,
+            ["challenger_rollouts", "solver_reward", "labelling", "eval"]
+        );
+        // The keys are the config's own field names.
+        let table = toml::Table::try_from(InferenceConfig::default()).unwrap();
+        assert!(keys.iter().all(|k| table.contains_key(k)));
+        assert_eq!(InferenceRole::ChallengerRollouts.model(), Role::Challenger);
+        assert!(
+            InferenceRole::ALL[1..]
+                .iter()
+                .all(|r| r.model() == Role::Solver)
+        );
     }
 
     #[test]

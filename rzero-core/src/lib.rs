@@ -4,11 +4,18 @@
 //! preset), [`MetricsRecord`] (one line of `metrics.jsonl`),
 //! [`policy::Sampler`] (local model or [`remote::RemoteSampler`] on
 //! OpenAI-compatible servers, chosen per role by [`inference::InferenceConfig`]).
+//! [`RunConfig::layered`] merges a partial TOML file and `--set` overrides
+//! onto a preset.
+//!
+//! `examples/smoke.rs` runs the whole loop (`smoke` preset, built-in tiny
+//! model) into a temporary directory and prints each iteration's evaluation:
+//! `cargo run --release -p rzero-core --example smoke`.
 #![warn(missing_docs)]
 
 pub mod builtin;
 pub mod config;
 mod config_check;
+pub mod config_merge;
 pub mod error;
 pub mod hook;
 pub mod inference;

@@ -14,6 +14,7 @@ use rzero_model::Qwen3;
 
 use crate::config::RunConfig;
 use crate::error::{CoreError, Result};
+use crate::inference::InferenceRole;
 use crate::phases::challenger::{ChallengerSamplers, challenger_step};
 use crate::phases::eval::{BenchSource, EvalReport, evaluate};
 use crate::phases::question_set::build_question_set;
@@ -277,17 +278,13 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    /// A frozen role's sampler: its servers (told about `model_dir(t, role)`
-    /// first) or that model loaded here.
-    fn frozen(&mut self, key: &'static str, role: Role, t: usize) -> Result<Frozen> {
+    /// A frozen role's sampler: its servers (told about the checkpoint of
+    /// its model at the end of iteration `t` first) or that model loaded here.
+    fn frozen(&mut self, inference_role: InferenceRole, t: usize) -> Result<Frozen> {
+        let role = inference_role.model();
         let dir = self.model_dir(t, role);
         let inference = &self.config.inference;
-        let backend = match key {
-            "challenger_rollouts" => &inference.challenger_rollouts,
-            "solver_reward" => &inference.solver_reward,
-            "labelling" => &inference.labelling,
-            _ => &inference.eval,
-        };
+        let backend = inference.backend(inference_role);
         if !backend.is_remote() {
             return Ok(Frozen::Local(Box::new(self.load(&dir, false)?)));
         }
@@ -296,7 +293,7 @@ impl<'a> Runner<'a> {
             .served
             .hand_over(inference, role, &dir, origin, self.run.root())?;
         let backend = restrict(backend, &live);
-        let sampler = RemoteSampler::new(key, &backend, &inference.client, false)?;
+        let sampler = RemoteSampler::new(inference_role.key(), &backend, &inference.client, false)?;
         Ok(Frozen::Remote(
             Box::new(sampler),
             Box::new(Tokenizer::from_dir(&dir)?),
@@ -322,8 +319,9 @@ impl<'a> Runner<'a> {
         let live =
             self.served
                 .hand_over(inference, Role::Challenger, &dir, origin, self.run.root())?;
-        let backend = restrict(&inference.challenger_rollouts, &live);
-        RemoteSampler::new("challenger_rollouts", &backend, &inference.client, true)
+        let role = InferenceRole::ChallengerRollouts;
+        let backend = restrict(inference.backend(role), &live);
+        RemoteSampler::new(role.key(), &backend, &inference.client, true)
     }
 
     /// Which phase wrote `role`'s checkpoint of iteration `t`, step `step`.
@@ -341,7 +339,7 @@ impl<'a> Runner<'a> {
         let (mut challenger, mut trainer) =
             self.resume_training(t, Role::Challenger, first, grpo)?;
         let reference = self.reference(t, Role::Challenger, &grpo)?;
-        let solver = self.frozen("solver_reward", Role::Solver, t - 1)?;
+        let solver = self.frozen(InferenceRole::SolverReward, t - 1)?;
         let mut state = RunState {
             iteration: t,
             next: Phase::Challenger { step: first },
@@ -401,8 +399,8 @@ impl<'a> Runner<'a> {
 
     fn question_set(&mut self, t: usize) -> Result<RunState> {
         self.progress.unit(&format!("iter {t} · question set"));
-        let challenger = self.frozen("challenger_rollouts", Role::Challenger, t)?;
-        let solver = self.frozen("labelling", Role::Solver, t - 1)?;
+        let challenger = self.frozen(InferenceRole::ChallengerRollouts, t)?;
+        let solver = self.frozen(InferenceRole::Labelling, t - 1)?;
         let set = build_question_set(
             &self.config,
             t,
@@ -479,7 +477,7 @@ impl<'a> Runner<'a> {
 
     fn eval(&mut self, t: usize) -> Result<RunState> {
         self.progress.unit(&format!("iter {t} · evaluation"));
-        let solver = self.frozen("eval", Role::Solver, t)?;
+        let solver = self.frozen(InferenceRole::Eval, t)?;
         let (report, metrics) = evaluate(
             &self.config,
             t,

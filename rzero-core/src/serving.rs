@@ -17,7 +17,7 @@ use rzero_model::tokenizer::Tokenizer;
 
 use crate::error::Result;
 use crate::hook::{Handoff, run_hook};
-use crate::inference::{Backend, InferenceConfig};
+use crate::inference::{Backend, InferenceConfig, InferenceRole};
 use crate::policy::{Policy, Sampler};
 use crate::remote::RemoteSampler;
 use crate::rundir::Role;
@@ -63,15 +63,11 @@ pub(crate) struct Served {
 }
 
 /// The `[inference]` roles that serve `role`'s weights.
-fn backends(config: &InferenceConfig, role: Role) -> Vec<(&'static str, &Backend)> {
-    let keys: &[&str] = match role {
-        Role::Challenger => &["challenger_rollouts"],
-        Role::Solver => &["solver_reward", "labelling", "eval"],
-    };
+fn backends(config: &InferenceConfig, role: Role) -> Vec<(InferenceRole, &Backend)> {
     config
         .roles()
         .into_iter()
-        .filter(|(k, b)| keys.contains(k) && b.is_remote())
+        .filter(|(r, b)| r.model() == role && b.is_remote())
         .collect()
 }
 
@@ -122,7 +118,7 @@ impl Served {
                 endpoints: endpoints.clone(),
                 model: None,
             };
-            RemoteSampler::new(key, &all, &config.client, false)?.update_weights(dir)?
+            RemoteSampler::new(key.key(), &all, &config.client, false)?.update_weights(dir)?
         } else {
             endpoints.clone()
         };

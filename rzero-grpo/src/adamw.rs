@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use burn::module::{Module, ModuleMapper, Param};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -106,6 +106,8 @@ impl AdamW {
         lr: f64,
         grad_scale: f32,
     ) -> Result<M, GrpoError> {
+        // Check the whole state first: an error must leave every parameter as it was.
+        self.check_state(&module, &grads)?;
         let mut mapper = AdamWMapper {
             config: self.config,
             lr,
@@ -120,6 +122,63 @@ impl AdamW {
             Some(error) => Err(error),
             None => Ok(module),
         }
+    }
+}
+
+impl AdamW {
+    /// Every state entry must name a float parameter of `module`, and the
+    /// state of each parameter that has a gradient must match its size.
+    fn check_state<M: Module>(&self, module: &M, grads: &GradientsParams) -> Result<(), GrpoError> {
+        let mut params = ParamSizes {
+            grads,
+            path: Vec::new(),
+            sizes: BTreeMap::new(),
+        };
+        module.visit(&mut params);
+        let mismatch = |name: &str, reason: String| GrpoError::StateMismatch {
+            path: "<in memory>".into(),
+            name: name.to_string(),
+            reason,
+        };
+        for (key, moments) in &self.moments {
+            let [n] = moments.exp_avg.dims();
+            match params.sizes.get(key) {
+                None => {
+                    return Err(mismatch(key, "the module has no such parameter".into()));
+                }
+                Some(&(numel, true)) if numel != n || moments.exp_avg_sq.dims() != [numel] => {
+                    return Err(mismatch(
+                        key,
+                        format!("state has {n} elements, the parameter {numel}"),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Each float parameter's path, element count and whether it has a gradient.
+struct ParamSizes<'a> {
+    grads: &'a GradientsParams,
+    path: Vec<String>,
+    sizes: BTreeMap<String, (usize, bool)>,
+}
+
+impl ModuleVisitor for ParamSizes<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let numel = param.val().dims().iter().product();
+        let has_grad = self.grads.get::<D>(param.id).is_some();
+        self.sizes.insert(self.path.join("."), (numel, has_grad));
     }
 }
 

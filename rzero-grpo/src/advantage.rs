@@ -46,7 +46,9 @@ impl AdvantageConfig {
 /// - [`ScaleRewards::None`]:  `A_i = r_i − mean_g`
 ///
 /// A std over a single value is taken as 0 (TRL does the same), so `G = 1`
-/// gives `A = 0` instead of NaN; a group of equal rewards gives `A = 0`.
+/// gives `A = 0` instead of NaN. A group of equal rewards gives `A = 0`
+/// exactly, whatever `eps` is (even 0, where `0 / 0` would be NaN): such a
+/// group carries no signal, as [`RewardStats::zero_std_fraction`] counts.
 ///
 /// # Shapes
 /// - `rewards`: `[n]` with `n = prompts × group_size`
@@ -69,19 +71,32 @@ pub fn group_advantages(
     let groups = n / group_size;
     let grouped = rewards.clone().reshape([groups, group_size]);
     let mean = grouped.clone().mean_dim(1);
+    // Exact test (max == min), so rounding in the mean cannot leave noise.
+    let equal = grouped
+        .clone()
+        .max_dim(1)
+        .equal(grouped.clone().min_dim(1))
+        .expand([groups, group_size])
+        .reshape([n]);
     let centered = (grouped - mean).reshape([n]);
     let std = match config.scale {
-        ScaleRewards::None => return Ok(centered),
-        ScaleRewards::Group => unbiased_std_rows(centered.clone().reshape([groups, group_size]))
-            .expand([groups, group_size])
-            .reshape([n]),
+        ScaleRewards::None => None,
+        ScaleRewards::Group => Some(
+            unbiased_std_rows(centered.clone().reshape([groups, group_size]))
+                .expand([groups, group_size])
+                .reshape([n]),
+        ),
         ScaleRewards::Batch => {
             let all = rewards.reshape([1, n]);
             let all_centered = all.clone() - all.mean_dim(1);
-            unbiased_std_rows(all_centered).expand([1, n]).reshape([n])
+            Some(unbiased_std_rows(all_centered).expand([1, n]).reshape([n]))
         }
     };
-    Ok(centered / (std + config.eps))
+    let scaled = match std {
+        Some(std) => centered / (std + config.eps),
+        None => centered,
+    };
+    Ok(scaled.mask_fill(equal, 0.0))
 }
 
 /// Unbiased std of each row of already-centred values; 0 for rows of one value.
@@ -149,6 +164,38 @@ fn unbiased_std(values: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn advantages(rewards: &[f32], group_size: usize, scale: ScaleRewards, eps: f32) -> Vec<f32> {
+        let device = Device::flex();
+        let r = Tensor::<1>::from_data(TensorData::new(rewards.to_vec(), [rewards.len()]), &device);
+        let config = AdvantageConfig { scale, eps };
+        group_advantages(r, group_size, &config)
+            .unwrap()
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap()
+    }
+
+    #[test]
+    fn equal_reward_groups_get_zero_advantage_even_with_eps_zero() {
+        // 0.1 + 0.1 + 0.1 is not 3 × 0.1 in f32, so the centred values are
+        // not all exactly 0; eps = 0 used to turn that into NaN or ±1.
+        let rewards = [0.1, 0.1, 0.1, 0.7, 0.7, 0.7, 0.0, 1.0, 0.5];
+        for scale in [ScaleRewards::Group, ScaleRewards::Batch, ScaleRewards::None] {
+            let a = advantages(&rewards, 3, scale, 0.0);
+            assert!(a.iter().all(|x| x.is_finite()), "{scale:?}: {a:?}");
+            assert_eq!(&a[..6], &[0.0; 6], "{scale:?}");
+            assert!(a[6] < 0.0 && a[7] > 0.0, "{scale:?}: {a:?}");
+        }
+        // The mixed group: (r − 0.5) / std, std = 0.5 (unbiased).
+        let a = advantages(&rewards, 3, ScaleRewards::Group, 0.0);
+        assert!((a[6] + 1.0).abs() < 1e-6 && (a[7] - 1.0).abs() < 1e-6 && a[8].abs() < 1e-6);
+        // A single-rollout group has nothing to compare with.
+        assert_eq!(
+            advantages(&[3.0, 4.0], 1, ScaleRewards::Group, 0.0),
+            [0.0, 0.0]
+        );
+    }
 
     #[test]
     fn stats_count_groups_without_signal() {

@@ -96,7 +96,7 @@ pub use clip::{clip_coefficient, clip_grad_norm, global_grad_norm};
 pub use config::{GrpoConfig, GrpoSettings};
 pub use error::GrpoError;
 pub use kl::{KlConfig, KlEstimator, kl_estimate};
-pub use loss::{LossConfig, LossInputs, LossTerms, grpo_loss};
+pub use loss::{LossConfig, LossInputs, LossTerms, TokenSums, grpo_loss};
 pub use metrics::{StepMetrics, UpdateReport};
 pub use objective::{ClipConfig, Surrogate, clipped_surrogate, importance_ratio};
 pub use schedule::LrSchedule;

@@ -54,9 +54,23 @@ pub struct LossTerms {
     pub loss: Tensor<1>,
     /// Aggregated surrogate alone, `[1]`, detached.
     pub policy_loss: Tensor<1>,
-    /// Masked sums `[kl, clipped_low, clipped_high, clipped_dual, tokens]`, `[5]`, detached.
-    /// `kl` is 0 when no reference log-probs were given.
-    pub token_sums: Tensor<1>,
+    /// Masked token sums, detached, on the plain device.
+    pub token_sums: TokenSums,
+}
+
+/// Masked sums over a micro-batch's completion tokens, each `[1]`.
+#[derive(Debug, Clone)]
+pub struct TokenSums {
+    /// Sum of the KL estimate; 0 when no reference log-probs were given.
+    pub kl: Tensor<1>,
+    /// Tokens clipped below (`ρ < 1 − eps_low`, `A < 0`).
+    pub clipped_low: Tensor<1>,
+    /// Tokens clipped above (`ρ > 1 + eps_high`, `A > 0`).
+    pub clipped_high: Tensor<1>,
+    /// Tokens where the dual clip bound was taken.
+    pub clipped_dual: Tensor<1>,
+    /// Completion tokens (the mask's sum).
+    pub tokens: Tensor<1>,
 }
 
 /// Compute the GRPO loss of one micro-batch.
@@ -117,19 +131,16 @@ pub fn grpo_loss(
     // Metrics live on the plain device, whatever device each input is on.
     let masked_sum = |x: Tensor<2>| (x.inner() * mask.clone().inner()).sum();
     let zero = || Tensor::<1>::zeros([1], &mask.device().inner());
-    let token_sums = Tensor::cat(
-        vec![
-            kl.map(|k| masked_sum(k.detach())).unwrap_or_else(zero),
-            masked_sum(surrogate.clipped_low.float()),
-            masked_sum(surrogate.clipped_high.float()),
-            surrogate
-                .clipped_dual
-                .map(|d| masked_sum(d.float()))
-                .unwrap_or_else(zero),
-            mask.clone().inner().sum(),
-        ],
-        0,
-    );
+    let token_sums = TokenSums {
+        kl: kl.map(|k| masked_sum(k.detach())).unwrap_or_else(zero),
+        clipped_low: masked_sum(surrogate.clipped_low.float()),
+        clipped_high: masked_sum(surrogate.clipped_high.float()),
+        clipped_dual: surrogate
+            .clipped_dual
+            .map(|d| masked_sum(d.float()))
+            .unwrap_or_else(zero),
+        tokens: mask.clone().inner().sum(),
+    };
     Ok(LossTerms {
         loss,
         policy_loss,

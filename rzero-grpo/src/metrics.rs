@@ -10,7 +10,8 @@ use crate::RewardStats;
 /// means over the step's completion tokens (TRL's `masked_batch_mean`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepMetrics {
-    /// Optimizer step index (0-based, over the trainer's lifetime).
+    /// Optimizer step index (0-based, over the trainer's lifetime); a
+    /// skipped step leaves it, and so the LR schedule, where it was.
     pub step: u64,
     /// Learning rate used (schedule applied).
     pub lr: f64,

@@ -54,13 +54,95 @@ pub struct GrpoTrainer {
     step: u64,
 }
 
-/// The micro-batch sums read back once per step.
-struct StepSums {
-    loss: f32,
-    policy_loss: f32,
-    token_sums: [f32; 5],
+/// A step's sums over its micro-batches: `[1]` tensors while they
+/// accumulate on the device, then `f32` after the one read-back per step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct StepSums<T> {
+    loss: T,
+    policy_loss: T,
+    kl: T,
+    clipped_low: T,
+    clipped_high: T,
+    clipped_dual: T,
+    tokens: T,
+    neg_log_prob: T,
+}
+
+impl<T> StepSums<T> {
+    /// The fields in a fixed order, for the single transfer; inverse of
+    /// [`StepSums::from_array`].
+    fn into_array(self) -> [T; 8] {
+        [
+            self.loss,
+            self.policy_loss,
+            self.kl,
+            self.clipped_low,
+            self.clipped_high,
+            self.clipped_dual,
+            self.tokens,
+            self.neg_log_prob,
+        ]
+    }
+
+    fn from_array(values: [T; 8]) -> Self {
+        let [
+            loss,
+            policy_loss,
+            kl,
+            clipped_low,
+            clipped_high,
+            clipped_dual,
+            tokens,
+            neg_log_prob,
+        ] = values;
+        Self {
+            loss,
+            policy_loss,
+            kl,
+            clipped_low,
+            clipped_high,
+            clipped_dual,
+            tokens,
+            neg_log_prob,
+        }
+    }
+}
+
+/// A step's sums on the host, with the entropy sum when every micro-batch
+/// returned entropy.
+struct HostSums {
+    sums: StepSums<f32>,
     entropy: Option<f32>,
-    neg_log_prob: f32,
+}
+
+impl StepSums<Tensor<1>> {
+    /// One micro-batch's sums, moved to `device`.
+    fn of_micro_batch(terms: crate::LossTerms, neg_log_prob: Tensor<1>, device: &Device) -> Self {
+        let t = terms.token_sums;
+        Self {
+            loss: terms.loss.detach().inner(),
+            policy_loss: terms.policy_loss.inner(),
+            kl: t.kl,
+            clipped_low: t.clipped_low,
+            clipped_high: t.clipped_high,
+            clipped_dual: t.clipped_dual,
+            tokens: t.tokens,
+            neg_log_prob,
+        }
+        .map(|x| x.to_device(device))
+    }
+
+    fn map(self, f: impl FnMut(Tensor<1>) -> Tensor<1>) -> Self {
+        Self::from_array(self.into_array().map(f))
+    }
+
+    fn add(self, other: Self) -> Self {
+        let mut other = other.into_array().into_iter();
+        self.map(|a| match other.next() {
+            Some(b) => a + b,
+            None => a,
+        })
+    }
 }
 
 impl GrpoTrainer {
@@ -94,7 +176,8 @@ impl GrpoTrainer {
         &self.optimizer
     }
 
-    /// Optimizer steps taken so far.
+    /// Optimizer steps taken so far (skipped steps not counted); the LR
+    /// schedule is evaluated at this count.
     pub fn step(&self) -> u64 {
         self.step
     }
@@ -208,23 +291,21 @@ impl GrpoTrainer {
         let optimizer_seconds = opt_started.elapsed().as_secs_f32();
         let total = started.elapsed().as_secs_f32();
 
-        let tokens = sums.token_sums[4];
+        let HostSums { sums, entropy } = sums;
+        let tokens = sums.tokens;
         let denom = tokens.max(1.0);
         let metrics = StepMetrics {
             step: self.step,
             lr,
             loss: sums.loss,
             policy_loss: sums.policy_loss,
-            kl: batch
-                .ref_log_probs
-                .as_ref()
-                .map(|_| sums.token_sums[0] / denom),
-            clip_low: sums.token_sums[1] / denom,
-            clip_high: sums.token_sums[2] / denom,
-            clip_dual: sums.token_sums[3] / denom,
+            kl: batch.ref_log_probs.as_ref().map(|_| sums.kl / denom),
+            clip_low: sums.clipped_low / denom,
+            clip_high: sums.clipped_high / denom,
+            clip_dual: sums.clipped_dual / denom,
             grad_norm,
             skipped,
-            entropy: sums.entropy.map(|e| e / denom),
+            entropy: entropy.map(|e| e / denom),
             neg_log_prob: sums.neg_log_prob / denom,
             tokens: tokens as usize,
             tokens_per_second: if total > 0.0 { tokens / total } else { 0.0 },
@@ -232,7 +313,10 @@ impl GrpoTrainer {
             optimizer_seconds,
         };
         tracing::debug!(?metrics, "grpo step");
-        self.step += 1;
+        // A skipped step changed nothing, so the schedule does not move either.
+        if !skipped {
+            self.step += 1;
+        }
         Ok((model, metrics))
     }
 
@@ -245,15 +329,16 @@ impl GrpoTrainer {
         ranges: &[Range<usize>],
         share: StepShare,
         policy: &mut F,
-    ) -> Result<(GradientsParams, StepSums), GrpoError>
+    ) -> Result<(GradientsParams, HostSums), GrpoError>
     where
         M: Module,
         F: FnMut(&M, Range<usize>) -> Result<PolicyOutput, E>,
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let mut accumulator = GradientsAccumulator::<M>::new();
-        let mut metric_rows: Vec<Tensor<1>> = Vec::new();
-        let mut entropy_rows: Option<Vec<Tensor<1>>> = Some(Vec::new());
+        let metrics_device = batch.mask.device();
+        let mut sums: Option<StepSums<Tensor<1>>> = None;
+        let mut entropy: Option<Vec<Tensor<1>>> = Some(Vec::new());
         let [_, t] = batch.mask.dims();
         for rows in ranges {
             let policy_error = |source: E| GrpoError::Policy {
@@ -284,54 +369,45 @@ impl GrpoTrainer {
             accumulator.accumulate(model, grads);
 
             let neg_log_prob = (-out.log_probs.inner() * mask.clone()).sum();
-            metric_rows.push(Tensor::cat(
-                vec![
-                    terms.loss.detach().inner(),
-                    terms.policy_loss.inner(),
-                    terms.token_sums,
-                    neg_log_prob,
-                ],
-                0,
-            ));
-            entropy_rows = match (entropy_rows, out.entropy) {
+            let micro = StepSums::of_micro_batch(terms, neg_log_prob, &metrics_device);
+            sums = Some(match sums {
+                Some(acc) => acc.add(micro),
+                None => micro,
+            });
+            entropy = match (entropy, out.entropy) {
                 (Some(mut acc), Some(e)) => {
                     check_shape("policy entropy", &e.dims(), [rows.len(), t])?;
-                    acc.push((e.inner() * mask).sum());
+                    acc.push((e.inner() * mask).sum().to_device(&metrics_device));
                     Some(acc)
                 }
                 _ => None,
             };
         }
-        let sums = read_sums(metric_rows, entropy_rows, &batch.mask.device())?;
+        let entropy = entropy.and_then(|e| e.into_iter().reduce(|a, b| a + b));
+        let sums = read_sums(sums, entropy, &metrics_device)?;
         Ok((accumulator.grads(), sums))
     }
 }
 
-/// Sum the per-micro-batch metric rows and read them back in one transfer.
+/// Reads a step's sums (and the entropy sum, when every micro-batch had
+/// one) back in one transfer.
 fn read_sums(
-    rows: Vec<Tensor<1>>,
-    entropy: Option<Vec<Tensor<1>>>,
+    sums: Option<StepSums<Tensor<1>>>,
+    entropy: Option<Tensor<1>>,
     device: &Device,
-) -> Result<StepSums, GrpoError> {
-    let total = |v: Vec<Tensor<1>>, width: usize| {
-        v.into_iter()
-            .map(|x| x.to_device(device))
-            .reduce(|a, b| a + b)
-            .unwrap_or_else(|| Tensor::zeros([width], device))
-    };
-    let entropy_width = usize::from(entropy.as_ref().is_some_and(|e| !e.is_empty()));
-    let mut parts = vec![total(rows, 8)];
-    if let Some(e) = entropy.filter(|e| !e.is_empty()) {
-        parts.push(total(e, 1));
-    }
+) -> Result<HostSums, GrpoError> {
+    let sums = sums.unwrap_or_else(|| {
+        StepSums::from_array(std::array::from_fn(|_| Tensor::zeros([1], device)))
+    });
+    let mut parts = sums.into_array().to_vec();
+    let has_entropy = entropy.is_some();
+    parts.extend(entropy);
     let values = read_vec(Tensor::cat(parts, 0), "step metrics")?;
     let v = |i: usize| values.get(i).copied().unwrap_or(0.0);
-    Ok(StepSums {
-        loss: v(0),
-        policy_loss: v(1),
-        token_sums: [v(2), v(3), v(4), v(5), v(6)],
-        neg_log_prob: v(7),
-        entropy: (entropy_width == 1).then(|| v(8)),
+    let host = StepSums::from_array(std::array::from_fn(v));
+    Ok(HostSums {
+        sums: host,
+        entropy: has_entropy.then(|| v(8)),
     })
 }
 
@@ -340,4 +416,30 @@ fn device_sync(device: &Device) -> Result<(), GrpoError> {
         during: "optimizer step",
         source: Box::new(source),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_sums_keep_their_names_through_the_transfer() {
+        let device = Device::flex();
+        let one = |x: f32| Tensor::<1>::from_data(TensorData::new(vec![x], [1]), &device);
+        let a = StepSums::from_array(std::array::from_fn(|i| one(i as f32)));
+        let b = StepSums::from_array(std::array::from_fn(|i| one(10.0 * i as f32)));
+        let HostSums {
+            sums: host,
+            entropy,
+        } = read_sums(Some(a.add(b)), Some(one(5.0)), &device).unwrap();
+        assert_eq!(host.loss, 0.0);
+        assert_eq!(host.policy_loss, 11.0);
+        assert_eq!(host.kl, 22.0);
+        assert_eq!(host.tokens, 66.0);
+        assert_eq!(host.neg_log_prob, 77.0);
+        assert_eq!(entropy, Some(5.0));
+        let none = read_sums(None, None, &device).unwrap();
+        assert_eq!(none.entropy, None);
+        assert_eq!(none.sums.tokens, 0.0);
+    }
 }

@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use rzero_core::config::Override;
 use rzero_core::phases::eval::{BenchSource, EvalReport};
 use rzero_core::progress::StopFlag;
 use rzero_core::run::{RunOptions, Runner, init_run};
-use rzero_core::{CoreError, RunConfig, preset};
+use rzero_core::{CoreError, RunConfig};
 use rzero_model::DeviceSpec;
 
 use crate::progress::Bar;
@@ -16,34 +17,44 @@ use crate::progress::Bar;
 /// Arguments of `rzero run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// TOML run config (overrides the preset; see `rzero_core::RunConfig`).
+    /// TOML run config, whole or partial: its keys override the preset's.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Preset: tiny (default; the built-in model on a CPU), smoke (CI) or paper.
-    #[arg(long, default_value = "tiny")]
-    preset: String,
+    /// Preset: tiny (default; the built-in model on a CPU), smoke (CI) or
+    /// paper. Default: the config file's `preset`, else tiny.
+    #[arg(long)]
+    preset: Option<String>,
+    /// Override one key after the preset and --config, e.g.
+    /// `--set grpo.optimizer.lr=1e-4` (value read as TOML, else as a string); repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<Override>,
     /// Base model directory (HF layout); default: the built-in tiny model.
     #[arg(long)]
     model: Option<PathBuf>,
     /// Run directory to create (default: runs/<preset>-<unix time>).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Continue the run in this directory after an interruption.
-    #[arg(long, conflicts_with_all = ["config", "model", "out"])]
+    /// Continue the run in this directory after an interruption (with the
+    /// config stored in it).
+    #[arg(long, conflicts_with_all = ["config", "preset", "set", "model", "out"])]
     resume: Option<PathBuf>,
     /// Device: cpu, wgpu[:N] or cuda[:N].
     #[arg(long, default_value = "cpu")]
     device: DeviceSpec,
-    /// Print the resolved config as TOML (a starting point for --config) and exit.
+    /// Print the merged config as TOML (with --resume: the run's own) and exit.
     #[arg(long)]
     print_config: bool,
 }
 
 fn resolve_config(args: &RunArgs) -> anyhow::Result<RunConfig> {
-    Ok(match &args.config {
-        Some(path) => RunConfig::from_toml_file(path)?,
-        None => preset(&args.preset)?,
-    })
+    if let Some(dir) = &args.resume {
+        return Ok(rzero_core::rundir::RunDir::new(dir).read_config()?);
+    }
+    Ok(RunConfig::layered(
+        args.preset.as_deref(),
+        args.config.as_deref(),
+        &args.set,
+    )?)
 }
 
 fn new_run(args: &RunArgs) -> anyhow::Result<PathBuf> {

@@ -3,7 +3,9 @@
 mod architecture;
 mod check_answers;
 mod common;
+mod config;
 mod crash;
+mod dependencies;
 mod pretrain;
 mod remote;
 mod run;

@@ -113,8 +113,16 @@ pub fn compute(case: &LossCase, log_probs: &[f64]) -> Computed {
         };
         let terms = grpo_loss(inputs, &config, share).expect("valid inputs");
         policy += values(terms.policy_loss)[0];
-        for (acc, v) in sums.iter_mut().zip(values(terms.token_sums)) {
-            *acc += v;
+        let t = terms.token_sums;
+        let named = [
+            t.kl,
+            t.clipped_low,
+            t.clipped_high,
+            t.clipped_dual,
+            t.tokens,
+        ];
+        for (acc, v) in sums.iter_mut().zip(named) {
+            *acc += values(v)[0];
         }
         loss = Some(match loss {
             Some(l) => l + terms.loss,

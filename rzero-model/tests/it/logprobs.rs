@@ -5,7 +5,7 @@ use rzero_model::{
     CompletionBatch, GenerateOptions, completion_logprobs, generate, load_pretrained,
 };
 
-use crate::common::{device, fixture, load, max_abs_diff, to_vec};
+use crate::common::{device, expected, fixture, load, max_abs_diff, to_vec};
 
 /// Prompts (one per sample), sampled completions and their generation-time log-probs.
 type Sampled = (Vec<Vec<u32>>, Vec<Vec<u32>>, Vec<Vec<f32>>);
@@ -84,4 +84,36 @@ fn empty_completions_give_an_empty_row() {
         CompletionBatch::new(&model, &[vec![1u32, 2]], &[Vec::<u32>::new()], &device()).unwrap();
     let lp = completion_logprobs(&model, &batch);
     assert_eq!(lp.dims(), [1, 0]);
+}
+
+/// GQA (fewer KV heads than query heads) on the autodiff device: training
+/// log-probs equal the plain device's and transformers' greedy log-probs.
+#[test]
+#[expect(clippy::print_stderr, reason = "reports the measured difference")]
+fn gqa_logprobs_on_autodiff_match_plain_and_transformers() {
+    for name in ["qwen3_s_tied", "qwen3_bf16_untied"] {
+        let (plain, config) = load(name);
+        assert!(
+            config
+                .num_key_value_heads
+                .is_some_and(|kv| kv < config.num_attention_heads),
+            "{name} is not a GQA fixture"
+        );
+        let ad = device().autodiff();
+        let (model, _) = load_pretrained(&fixture(name), &ad).unwrap();
+        let greedy = expected(name).greedy;
+        let prompts = vec![greedy.prompt.clone(), vec![5u32, 6, 7]];
+        let completions = vec![greedy.tokens.clone(), greedy.tokens[..5].to_vec()];
+        let on_plain = CompletionBatch::new(&plain, &prompts, &completions, &device()).unwrap();
+        let on_ad = CompletionBatch::new(&model, &prompts, &completions, &ad).unwrap();
+        let want = to_vec(completion_logprobs(&plain, &on_plain));
+        let got = to_vec(completion_logprobs(&model, &on_ad));
+        let vs_plain = max_abs_diff(&got, &want);
+        let width = on_ad.max_completion();
+        let vs_hf = max_abs_diff(&got[..greedy.logprobs.len()], &greedy.logprobs);
+        eprintln!("{name}: autodiff vs plain {vs_plain:.3e}, vs transformers {vs_hf:.3e}");
+        assert_eq!(width, greedy.tokens.len());
+        assert!(vs_plain < 1e-5, "{name}: {vs_plain}");
+        assert!(vs_hf < 1e-4, "{name}: {vs_hf}");
+    }
 }
