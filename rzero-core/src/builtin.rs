@@ -88,25 +88,22 @@ pub fn builtin_model_dir_in(cache_root: &Path) -> Result<PathBuf> {
         return Ok(target);
     }
     fs::create_dir_all(&parent).map_err(io(&parent))?;
-    let temp = parent.join(format!(
-        ".tiny-{:016x}.{}.tmp",
-        content_hash(),
-        std::process::id()
-    ));
-    if temp.exists() {
-        fs::remove_dir_all(&temp).map_err(io(&temp))?;
-    }
-    fs::create_dir_all(&temp).map_err(io(&temp))?;
+    // A unique staging directory: threads and processes unpack side by side.
+    let staging = tempfile::Builder::new()
+        .prefix(".rzero-tmp.tiny-")
+        .tempdir_in(&parent)
+        .map_err(io(&parent))?;
+    let temp = staging.path().to_path_buf();
     for (name, bytes) in FILES {
-        rzero_data::atomic_write_bytes(temp.join(name), bytes)?;
+        rzero_fs::write_atomic(temp.join(name), bytes)?;
     }
     if target.exists() {
         // A damaged copy (a file edited or truncated by hand): replace it.
         fs::remove_dir_all(&target).map_err(io(&target))?;
     }
     if let Err(source) = fs::rename(&temp, &target) {
-        // Another process may have won the race; its copy is as good.
-        let _ = fs::remove_dir_all(&temp);
+        // Another process may have won the race; its copy is as good
+        // (dropping `staging` removes ours).
         if !is_complete(&target) {
             return Err(CoreError::Io {
                 path: target,

@@ -12,6 +12,8 @@
 //! - [`verify_dir`]: checks a directory against its manifest, naming the
 //!   first file that is missing, short, long or changed.
 //! - [`sweep`]: removes what a killed writer left behind.
+//! - [`sorted_safetensors_header`]: safetensors bytes with the header in
+//!   sorted key order, so equal tensors give equal files.
 //! - [`fault`]: a test hook that fails or kills the n-th write to a path.
 //!
 //! ```
@@ -28,11 +30,13 @@ mod atomic;
 mod error;
 pub mod fault;
 mod manifest;
+mod safetensors_header;
 mod staged;
 
 pub use atomic::{AtomicFile, sync_dir, write_atomic, write_atomic_with, write_json};
 pub use error::{FsError, Result};
 pub use manifest::{MANIFEST, Manifest, ManifestEntry, verify_dir};
+pub use safetensors_header::sorted_safetensors_header;
 pub use staged::{StagedDir, remove_dir, sweep};
 
 /// Prefix of every temporary entry this crate creates; [`sweep`] removes them.

@@ -45,7 +45,10 @@ impl AdamW {
         ]);
         let bytes = safetensors::serialize(views, Some(metadata))
             .map_err(|source| safetensors_error(path, source))?;
-        Ok(rzero_fs::write_atomic(path, &sorted_header(bytes))?)
+        Ok(rzero_fs::write_atomic(
+            path,
+            &rzero_fs::sorted_safetensors_header(bytes),
+        )?)
     }
 
     /// Read a state written by [`AdamW::save`]; its tensors go to `device`.
@@ -129,33 +132,4 @@ fn safetensors_error(path: &Path, source: safetensors::SafeTensorError) -> GrpoE
         path: path.to_path_buf(),
         source,
     }
-}
-
-/// The serialized file with its JSON header re-written in sorted key order:
-/// `safetensors` writes the metadata map in hash order, which differs from
-/// run to run, and equal states must give equal bytes.
-fn sorted_header(bytes: Vec<u8>) -> Vec<u8> {
-    let Some(len) = bytes
-        .get(..8)
-        .and_then(|b| b.try_into().ok())
-        .map(|b: [u8; 8]| u64::from_le_bytes(b) as usize)
-    else {
-        return bytes;
-    };
-    let Some(Ok(header)) = bytes
-        .get(8..8 + len)
-        .map(serde_json::from_slice::<serde_json::Value>)
-    else {
-        return bytes;
-    };
-    // serde_json's map is a BTreeMap here (no `preserve_order`): keys come out sorted.
-    let mut text = header.to_string().into_bytes();
-    while text.len() % 8 != 0 {
-        text.push(b' ');
-    }
-    let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - 8 - len);
-    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
-    out.extend_from_slice(&text);
-    out.extend_from_slice(&bytes[8 + len..]);
-    out
 }

@@ -19,6 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         device: Device::flex(),
         stop_after: None,
         command: "cargo run -p rzero-pretrain --example smoke".into(),
+        stop: Default::default(),
     };
     let outcome = pretrain(&PretrainConfig::smoke(), &options, &mut NoProgress)?;
     for point in &outcome.state.history {

@@ -2,6 +2,8 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use burn::prelude::*;
 use rzero_data::synthetic::{CorpusConfig, Document, HeldOut, IM_END, pretraining_corpus};
@@ -12,7 +14,7 @@ use tokenizers::Tokenizer;
 
 use crate::card::{TrainingRecord, model_card};
 use crate::checkpoint::{
-    TrainerState, checkpoint_dir, list_checkpoints, load_checkpoint, load_state,
+    TrainerState, list_checkpoints, load_checkpoint, load_state, newest_good_checkpoint,
 };
 use crate::config::PretrainConfig;
 use crate::data::TokenizedDoc;
@@ -37,6 +39,9 @@ pub struct PretrainOptions {
     pub stop_after: Option<u64>,
     /// The command line, for the model card.
     pub command: String,
+    /// Set (e.g. by a Ctrl-C handler) to stop after the current step, with a
+    /// checkpoint; the outcome is then not `finished`.
+    pub stop: Arc<AtomicBool>,
 }
 
 /// How a run ended.
@@ -90,19 +95,27 @@ pub fn tokenize_documents(
 /// The checkpoint to resume from, if any; refuses to overwrite a run
 /// without `resume`.
 fn starting_state(options: &PretrainOptions) -> Result<Option<PathBuf>> {
-    let existing = list_checkpoints(&options.out)?;
-    match (options.resume, existing.last()) {
-        (true, Some(step)) => Ok(Some(checkpoint_dir(&options.out, *step))),
-        (true, None) => {
+    let removed = rzero_fs::sweep(&options.out)?;
+    if removed > 0 {
+        tracing::info!(removed, "removed what an interrupted run left behind");
+    }
+    if !options.resume {
+        return match list_checkpoints(&options.out)?.is_empty() {
+            true => Ok(None),
+            false => Err(PretrainError::Config {
+                path: options.out.clone(),
+                message:
+                    "already holds checkpoints: pass --resume, or choose another output directory"
+                        .into(),
+            }),
+        };
+    }
+    match newest_good_checkpoint(&options.out)? {
+        Some(dir) => Ok(Some(dir)),
+        None => {
             tracing::warn!(out = %options.out.display(), "nothing to resume; starting fresh");
             Ok(None)
         }
-        (false, Some(_)) => Err(PretrainError::Config {
-            path: options.out.clone(),
-            message: "already holds checkpoints: pass --resume, or choose another output directory"
-                .into(),
-        }),
-        (false, None) => Ok(None),
     }
 }
 
@@ -171,6 +184,7 @@ pub fn pretrain(
         validation: &validation,
         out,
         stop_after: options.stop_after,
+        stop: &options.stop,
     };
     let (model, state) = train_loop(&inputs, model, optimizer, state, progress)?;
     let finished = state.step >= config.steps;

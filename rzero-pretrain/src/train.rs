@@ -2,6 +2,7 @@
 //! global gradient clip, periodic validation and checkpoints.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use burn::optim::GradientsParams;
@@ -75,6 +76,8 @@ pub struct TrainInputs<'a> {
     pub out: &'a Path,
     /// Stop (with a checkpoint) after this many steps, as an interruption would.
     pub stop_after: Option<u64>,
+    /// Stop (with a checkpoint) after the current step once set.
+    pub stop: &'a AtomicBool,
 }
 
 /// Trains `model` (on an autodiff device) from `state.step` to the end of the
@@ -155,9 +158,11 @@ pub fn train_loop(
             tracing::info!(step = state.step, train = report.loss, val, "validation");
             progress.validation(state.step, val);
         }
+        let stopping = inputs.stop.load(Ordering::SeqCst);
         if state.step.is_multiple_of(config.checkpoint_every)
             || at_end
             || Some(state.step) == inputs.stop_after
+            || stopping
         {
             state.elapsed_secs += clock.elapsed().as_secs_f64();
             clock = Instant::now();
@@ -169,6 +174,9 @@ pub fn train_loop(
                 config.keep_checkpoints,
             )?;
             progress.checkpoint(state.step, &dir);
+        }
+        if stopping {
+            break;
         }
     }
     Ok((model, state))

@@ -36,7 +36,7 @@ pub fn save_weights(model: &Qwen3, path: &Path, dtype: DType) -> Result<()> {
         .save_into(&mut store)
         .map_err(|e| state_error(path, e))?;
     let bytes = store.get_bytes().map_err(|e| state_error(path, e))?;
-    rzero_data::atomic_write_bytes(path, &bytes)?;
+    rzero_fs::write_atomic(path, &rzero_fs::sorted_safetensors_header(bytes))?;
     Ok(())
 }
 

@@ -165,12 +165,17 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
         .join(" ");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let handler_stop = std::sync::Arc::clone(&stop);
+    ctrlc::set_handler(move || handler_stop.store(true, std::sync::atomic::Ordering::SeqCst))
+        .context("installing the Ctrl-C handler")?;
     let options = PretrainOptions {
         out: out.clone(),
         resume: args.resume,
         device: device.clone(),
         stop_after: args.stop_after,
         command,
+        stop: std::sync::Arc::clone(&stop),
     };
     let bar = ProgressBar::new(config.steps);
     bar.set_style(
@@ -193,6 +198,10 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
             "stopped after {} steps; continue with --resume",
             outcome.state.step
         );
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            // Ctrl-C at a safe point (a checkpoint was written): exit code 130.
+            std::process::exit(130);
+        }
         return Ok(());
     }
     println!("model written to {}", out.display());

@@ -61,39 +61,40 @@ fn reference_run() -> &'static (tempfile::TempDir, PathBuf, PathBuf, Duration) {
     })
 }
 
-/// Every file under `dir` by relative path (metrics.jsonl left out: it is
-/// compared without its timing values).
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+/// Every file under `dir` by relative path, but those in `skip`.
+fn files(dir: &Path, skip: &[&str]) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, skip: &[&str], out: &mut BTreeMap<String, Vec<u8>>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
-                walk(root, &path, out);
+                walk(root, &path, skip, out);
             } else {
-                let rel = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                if rel != "metrics.jsonl" {
+                let rel = path.strip_prefix(root).unwrap();
+                let rel = rel.to_string_lossy().into_owned();
+                if !skip.contains(&rel.as_str()) {
                     out.insert(rel, std::fs::read(&path).unwrap());
                 }
             }
         }
     }
     let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
+    walk(dir, dir, skip, &mut out);
     out
 }
 
 /// Fails naming every file that is missing, extra or different.
-fn assert_same_run(whole: &Path, other: &Path) {
-    let (a, b) = (files(whole), files(other));
+fn assert_same_files(whole: &Path, other: &Path, skip: &[&str]) {
+    let (a, b) = (files(whole, skip), files(other, skip));
     let names: Vec<&String> = a.keys().chain(b.keys()).collect();
     let differing: Vec<&&String> = names.iter().filter(|n| a.get(**n) != b.get(**n)).collect();
     assert!(differing.is_empty(), "files differ: {differing:?}");
     assert!(a.keys().any(|n| n.ends_with("optimizer.safetensors")));
     assert!(a.keys().any(|n| n.ends_with("manifest.json")));
+}
+
+/// Every file of two runs equal (metrics.jsonl without its timing values).
+fn assert_same_run(whole: &Path, other: &Path) {
+    assert_same_files(whole, other, &["metrics.jsonl"]);
     assert_eq!(deterministic_metrics(whole), deterministic_metrics(other));
 }
 
@@ -291,4 +292,118 @@ fn ctrl_c_at_random_moments_exits_130_and_resumes_to_identical_files() {
     }
     assert!(interrupts >= 3, "only {interrupts} interrupts landed");
     assert_same_run(whole, &run);
+}
+
+// `rzero pretrain` on the seconds-long smoke recipe (12 steps, a checkpoint
+// every 4): the same promises.
+
+/// Files that record the wall time or the command line, not the training.
+const PRETRAIN_RECORDS: [&str; 3] = ["pretrain.json", "README.md", "checkpoints/timings.json"];
+
+fn pretrain(config: &Path, out: &Path, resume: bool) -> Command {
+    let mut c = rzero();
+    c.args(["pretrain", "--no-eval", "--config"])
+        .arg(config)
+        .arg("--out")
+        .arg(out);
+    if resume {
+        c.arg("--resume");
+    }
+    c
+}
+
+/// The smoke recipe's config file and one uninterrupted pretraining.
+fn reference_pretrain() -> &'static (tempfile::TempDir, PathBuf, PathBuf, Duration) {
+    static RUN: OnceLock<(tempfile::TempDir, PathBuf, PathBuf, Duration)> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = tmp.path().join("smoke.json");
+        // Twice the smoke recipe's steps, so random kills have time to land.
+        let mut recipe = rzero_pretrain::PretrainConfig::smoke();
+        recipe.steps = 24;
+        let json = serde_json::to_string(&recipe).unwrap();
+        std::fs::write(&config, json).unwrap();
+        let out = tmp.path().join("whole");
+        let started = Instant::now();
+        assert_success(&pretrain(&config, &out, false).output().unwrap());
+        (tmp, config, out, started.elapsed())
+    })
+}
+
+#[test]
+fn pretraining_killed_inside_each_kind_of_write_resumes_to_identical_files() {
+    let (_, config, whole, _) = reference_pretrain();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("killed");
+    let aborts = [
+        "tokenizer.json@1",
+        ".rzero-partial.step_000004/model.safetensors@1",
+        "optimizer.safetensors@1",
+        "timings.json@1",
+        "manifest.json@1",
+        "checkpoints/step_000004@1",
+        "checkpoints/step_000008@1",
+        "pretrain.json@1",
+    ];
+    for (i, abort) in aborts.into_iter().enumerate() {
+        let result = pretrain(config, &out, i > 0)
+            .env("RZERO_FAULT_ABORT", abort)
+            .output()
+            .unwrap();
+        assert!(!result.status.success(), "{abort} was never written");
+    }
+    assert_success(&pretrain(config, &out, true).output().unwrap());
+    assert_same_files(whole, &out, &PRETRAIN_RECORDS);
+}
+
+#[test]
+fn pretraining_killed_at_random_moments_resumes_to_identical_files() {
+    let (_, config, whole, span) = reference_pretrain();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("killed");
+    let mut rng = SplitMix(4);
+    let span = span.as_millis() as u64;
+    let mut kills = 0;
+    let mut first = true;
+    while kills < 8 && !out.join("pretrain.json").exists() {
+        let delay = Duration::from_millis(span / 20 + rng.below(span / 3));
+        let resume = !std::mem::take(&mut first);
+        match kill_after(pretrain(config, &out, resume).spawn().unwrap(), delay) {
+            None => kills += 1,
+            Some(status) => assert!(status.success(), "a resume failed: {status}"),
+        }
+    }
+    assert!(kills >= 4, "only {kills} kills landed");
+    assert_success(&pretrain(config, &out, true).output().unwrap());
+    assert_same_files(whole, &out, &PRETRAIN_RECORDS);
+}
+
+#[test]
+fn pretraining_stopped_by_ctrl_c_exits_130_and_resumes_to_identical_files() {
+    let (_, config, whole, span) = reference_pretrain();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("interrupted");
+    let mut rng = SplitMix(7);
+    let span = span.as_millis() as u64;
+    let mut interrupts = 0;
+    let mut first = true;
+    while interrupts < 6 && !out.join("pretrain.json").exists() {
+        let resume = !std::mem::take(&mut first);
+        let child = pretrain(config, &out, resume).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(span / 20 + rng.below(span / 4)));
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = child.wait_with_output().unwrap().status;
+        if sent.success() && status.code() == Some(130) {
+            interrupts += 1;
+        } else if status.signal() != Some(2) {
+            // Ctrl-C before the handler is a plain kill; anything else must be success.
+            assert!(status.success(), "neither finished nor stopped: {status}");
+        }
+    }
+    assert!(interrupts >= 2, "only {interrupts} interrupts landed");
+    assert_success(&pretrain(config, &out, true).output().unwrap());
+    assert_same_files(whole, &out, &PRETRAIN_RECORDS);
 }

@@ -17,6 +17,7 @@ fn options(out: &Path, resume: bool, stop_after: Option<u64>) -> PretrainOptions
         device: Device::flex(),
         stop_after,
         command: "rzero pretrain --preset smoke".into(),
+        stop: Default::default(),
     }
 }
 
