@@ -129,21 +129,69 @@ pub fn equivalent(gold: &str, pred: &str) -> bool {
 /// equation, and a `gold` assignment `x = 3` by its value.
 pub fn verify(gold: &str, pred: &str) -> Verdict {
     let mut budget = Budget::default();
-    let g = parse(gold, &mut budget);
-    let p = parse(pred, &mut budget);
-    let verdict = |equal, method, budget: &Budget| Verdict {
-        equal,
-        method,
-        budget_hit: budget.hit,
-    };
-    if !g.normalized.is_empty() && g.normalized == p.normalized {
-        return verdict(true, Method::ExactString, &budget);
+    let first = verify_with(gold, pred, &mut budget);
+    if first.equal {
+        return first;
     }
-    let (Some(ge), Some(pe)) = (&g.expr, &p.expr) else {
-        return verdict(false, Method::Different, &budget);
+    match retry_reading(gold, pred) {
+        Some((g, p)) => {
+            let second = verify_with(&g, &p, &mut budget);
+            Verdict {
+                budget_hit: budget.hit,
+                ..second
+            }
+        }
+        None => first,
+    }
+}
+
+/// A second reading of a pair that did not match: a percent against a bare
+/// number is also read without the percent sign (`50\%` ≡ `50`, besides
+/// `50\%` ≡ `0.5`), and `3,5` against a single decimal is a decimal comma.
+fn retry_reading(gold: &str, pred: &str) -> Option<(String, String)> {
+    let has_percent = |s: &str| s.trim_end().trim_end_matches(['.', '$', '}']).ends_with('%');
+    let drop_percent = |s: &str| s.replace("\\%", "").replace('%', "");
+    match (has_percent(gold), has_percent(pred)) {
+        (true, false) => return Some((drop_percent(gold), pred.to_owned())),
+        (false, true) => return Some((gold.to_owned(), drop_percent(pred))),
+        _ => {}
+    }
+    let decimal = |s: &str| {
+        let t = s.trim().trim_matches('$').trim();
+        let digits = t.strip_prefix('-').unwrap_or(t);
+        let (int, frac) = digits.split_once('.')?;
+        (!int.is_empty()
+            && !frac.is_empty()
+            && int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()))
+        .then_some(())
     };
-    match compare_top(ge, pe, &mut budget) {
-        Some(method) => verdict(true, method, &budget),
-        None => verdict(false, Method::Different, &budget),
+    let comma = |s: &str| {
+        let t = s.trim().trim_matches('$').trim();
+        let digits = t.strip_prefix('-').unwrap_or(t);
+        let (int, frac) = digits.split_once(',')?;
+        let plain = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+        (plain(int) && plain(frac) && frac.len() != 3).then(|| t.replacen(',', ".", 1))
+    };
+    match (decimal(gold), decimal(pred)) {
+        (Some(()), None) => comma(pred).map(|p| (gold.to_owned(), p)),
+        (None, Some(())) => comma(gold).map(|g| (g, pred.to_owned())),
+        _ => None,
+    }
+}
+
+fn verify_with(gold: &str, pred: &str, budget: &mut Budget) -> Verdict {
+    let g = parse(gold, budget);
+    let p = parse(pred, budget);
+    let method = if !g.normalized.is_empty() && g.normalized == p.normalized {
+        Some(Method::ExactString)
+    } else if let (Some(ge), Some(pe)) = (&g.expr, &p.expr) {
+        compare_top(ge, pe, budget)
+    } else {
+        None
+    };
+    Verdict {
+        equal: method.is_some(),
+        method: method.unwrap_or(Method::Different),
+        budget_hit: budget.hit,
     }
 }

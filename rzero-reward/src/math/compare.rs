@@ -21,6 +21,11 @@ pub fn compare_top(gold: &Expr, pred: &Expr, budget: &mut Budget) -> Option<Meth
         (Expr::Relation(..), true) => relation_to_set(&gold).unwrap_or(gold),
         _ => gold,
     };
+    // The other way round too (math-verify only converts the gold side).
+    let pred = match (&pred, gold.is_set_like()) {
+        (Expr::Relation(..), true) => relation_to_set(&pred).unwrap_or(pred),
+        _ => pred,
+    };
     compare(&gold, &pred, budget)
 }
 
