@@ -20,7 +20,6 @@
 
 
 use crate::equiv::{Verdict, verify};
-use crate::extract::braced_argument;
 use crate::math::budget::{Budget, MAX_INPUT_BYTES};
 use crate::math::expr::Expr;
 use crate::math::normalize::undouble_backslashes;
@@ -131,24 +130,22 @@ fn has_sentence_word(text: &str) -> bool {
 }
 
 /// The last closed box, with the boxes just before it that are joined to it
-/// by `,`, `and`, `or` (several answers).
+/// by `,`, `and`, `or` (several answers). One pass matches every brace, so
+/// many unclosed boxes cost no more than one.
 fn last_boxes(text: &str) -> Option<String> {
+    let closing = matching_braces(text);
     let mut boxes = Vec::new();
     for command in ["\\boxed", "\\fbox"] {
         for (start, _) in text.match_indices(command) {
             let after = start + command.len();
-            if text[after..].starts_with(|c: char| c.is_ascii_alphabetic()) {
-                continue;
-            }
-            if let Some(content) = braced_argument(&text[after..]) {
-                let open = after + text[after..].find('{').unwrap_or(0);
-                boxes.push((start, open + content.len() + 2, content.trim()));
+            let open = after + text[after..].len() - text[after..].trim_start_matches([' ', '\t']).len();
+            if let Some(&close) = closing.get(&open) {
+                boxes.push((start, close + 1, text[open + 1..close].trim()));
             }
         }
     }
     boxes.sort_by_key(|b| b.0);
-    // Drop boxes nested in a later-starting one's span: keep outermost order.
-    let (mut start, _, last) = *boxes.iter().max_by_key(|b| b.0)?;
+    let (mut start, _, last) = *boxes.last()?;
     let mut joined = vec![last];
     for &(s, e, content) in boxes.iter().rev().skip(1) {
         if joined.len() >= MAX_JOINED || e > start || !is_joiner(&text[e..start]) {
@@ -159,6 +156,28 @@ fn last_boxes(text: &str) -> Option<String> {
     }
     joined.reverse();
     Some(join_answers(&joined))
+}
+
+/// Byte position of the `}` closing each `{` (a backslash escapes the next
+/// character, as in [`crate::extract::extract_boxed`]).
+fn matching_braces(text: &str) -> std::collections::HashMap<usize, usize> {
+    let mut open = Vec::new();
+    let mut pairs = std::collections::HashMap::new();
+    let mut escaped = false;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' => escaped = true,
+            b'{' => open.push(i),
+            b'}' => {
+                if let Some(o) = open.pop() {
+                    pairs.insert(o, i);
+                }
+            }
+            _ => {}
+        }
+    }
+    pairs
 }
 
 /// Whether the text between two answers only joins them (`, `, ` and `,
@@ -253,15 +272,16 @@ fn candidates(text: &str, from: usize) -> Vec<Candidate> {
 fn latex_spans(text: &str, from: usize) -> Vec<Candidate> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
+    let mut unclosed: Vec<&str> = Vec::new();
     let mut i = from;
     while i < bytes.len() {
         let escaped = i > 0 && bytes[i - 1] == b'\\';
-        let (open, close, one_line): (&str, &str, bool) = if text[i..].starts_with("$$") && !escaped
+        let (open, close, one_line): (&str, &str, bool) = if bytes[i..].starts_with(b"$$") && !escaped
         {
             ("$$", "$$", false)
-        } else if text[i..].starts_with("\\[") && !escaped {
+        } else if bytes[i..].starts_with(b"\\[") && !escaped {
             ("\\[", "\\]", false)
-        } else if text[i..].starts_with("\\(") && !escaped {
+        } else if bytes[i..].starts_with(b"\\(") && !escaped {
             ("\\(", "\\)", true)
         } else if bytes[i] == b'$' && !escaped && !(i > 0 && bytes[i - 1].is_ascii_digit()) {
             ("$", "$", true)
@@ -270,6 +290,10 @@ fn latex_spans(text: &str, from: usize) -> Vec<Candidate> {
             continue;
         };
         let body = i + open.len();
+        if !one_line && unclosed.contains(&open) {
+            i += open.len();
+            continue;
+        }
         match find_close(text, body, close, one_line) {
             Some(end) => {
                 let inner = text[body..end].trim();
@@ -288,21 +312,30 @@ fn latex_spans(text: &str, from: usize) -> Vec<Candidate> {
                 }
                 i = end + close.len();
             }
-            None => i += open.len(),
+            None => {
+                // Nothing closes a display span after here: skip its openers.
+                if !one_line {
+                    unclosed.push(open);
+                }
+                i += open.len();
+            }
         }
     }
     out
 }
 
-/// Where `close` (not escaped) ends the span opened before `body`.
+/// Where `close` (not escaped) ends the span opened before `body`; a
+/// one-line span is looked for up to the end of its line only.
 fn find_close(text: &str, body: usize, close: &str, one_line: bool) -> Option<usize> {
+    let limit = if one_line {
+        text[body..].find('\n').map_or(text.len(), |n| body + n)
+    } else {
+        text.len()
+    };
     let mut from = body;
     loop {
-        let at = from + text[from..].find(close)?;
-        if one_line && text[body..at].contains('\n') {
-            return None;
-        }
-        if at > 0 && text.as_bytes()[at - 1] == b'\\' && close == "$" {
+        let at = from + text[from..limit].find(close)?;
+        if close == "$" && at > 0 && text.as_bytes()[at - 1] == b'\\' {
             from = at + 1;
             continue;
         }
