@@ -230,7 +230,15 @@ fn first_after(text: &str, from: usize, window: usize, tries: &mut usize) -> Opt
     join_spans(text, &mut spans);
     let mut found: Vec<Candidate> = spans.into_iter().filter(near).take(1).collect();
     let numbers_after = numbers(text, from);
-    found.extend(numbers_after.iter().filter(|c| near(c)).take(1).cloned());
+    let first_number = numbers_after.iter().find(|c| near(c)).cloned();
+    // Bare LaTeX (`the answer is 6\sqrt{2}.`) only where it holds the first number.
+    let run = bare_runs(text, from).into_iter().find(near);
+    if let Some(run) = run
+        && first_number.as_ref().is_none_or(|n| run.start <= n.start)
+    {
+        found.push(run);
+    }
+    found.extend(first_number);
     let reach = floor_boundary(text, (from + 2 * window).min(text.len()));
     if let Some(eq) = text[from..reach].rfind('=') {
         let at = from + eq + 1;
@@ -264,6 +272,7 @@ fn candidates(text: &str, from: usize) -> Vec<Candidate> {
     join_spans(text, &mut spans);
     let mut all = spans;
     all.extend(numbers(text, from));
+    all.extend(bare_runs(text, from));
     all
 }
 
@@ -391,6 +400,77 @@ fn join_spans(text: &str, spans: &mut Vec<Candidate>) {
         merged.push(span);
     }
     *spans = merged;
+}
+
+/// Math written in prose without delimiters: maximal runs of
+/// space-separated tokens that look like math (a command, `_`, `^`, `=`,
+/// `{`, a digit, a lone letter), kept when the run has a command or one of
+/// `_^={` (plain numbers are found by [`numbers`]). Spaces inside braces or
+/// `\left…\right` stay in the token.
+fn bare_runs(text: &str, from: usize) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let mut run: Option<(usize, usize)> = None;
+    for (start, end) in tokens(text, from) {
+        let token = &text[start..end];
+        if is_math_token(token) {
+            run = Some((run.map_or(start, |r| r.0), end));
+            continue;
+        }
+        if let Some(r) = run.take() {
+            push_run(text, r, &mut out);
+        }
+    }
+    if let Some(r) = run {
+        push_run(text, r, &mut out);
+    }
+    out
+}
+
+fn push_run(text: &str, (start, end): (usize, usize), out: &mut Vec<Candidate>) {
+    let body = text[start..end].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+    let marked = body.contains(['\\', '_', '^', '=', '{']) && !body.contains('$');
+    if marked && !body.is_empty() {
+        out.push(Candidate {
+            start,
+            end: start + body.len(),
+            answer: body.to_owned(),
+        });
+    }
+}
+
+/// Byte ranges of the space-separated tokens after `from`; a space inside
+/// braces, parentheses or brackets does not split.
+fn tokens(text: &str, from: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, None::<usize>);
+    for (i, c) in text[from..].char_indices() {
+        let i = from + i;
+        match c {
+            '{' | '(' | '[' => depth += 1,
+            '}' | ')' | ']' => depth = (depth - 1).max(0),
+            _ => {}
+        }
+        if c.is_whitespace() && (depth == 0 || c == '\n') {
+            depth = 0;
+            if let Some(s) = start.take() {
+                out.push((s, i));
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, text.len()));
+    }
+    out
+}
+
+fn is_math_token(token: &str) -> bool {
+    let bare = token.trim_end_matches(['.', ',', ';', ':']);
+    let lone_letter = bare.len() == 1 && bare.chars().all(|c| c.is_ascii_alphabetic());
+    (lone_letter && !matches!(bare, "I" | "a" | "A"))
+        || bare.contains(['\\', '_', '^', '=', '{', '+', '<', '>'])
+        || bare.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '(')
 }
 
 /// Numbers and plain expressions after a space, `=`, `**` or a currency sign
@@ -521,6 +601,16 @@ fn simple_number(text: &str, i: usize) -> (usize, String) {
     }
     if out.is_empty() || out == "-" {
         return (i + 1, String::new());
+    }
+    // Scientific notation: `5.3e-9`, `1.85E5` (not `2e` or `3eggs`).
+    if matches!(bytes.get(k), Some(b'e' | b'E')) {
+        let sign = usize::from(matches!(bytes.get(k + 1), Some(b'-' | b'+')));
+        let exp = digits(k + 1 + sign);
+        let after = k + 1 + sign + exp;
+        if exp > 0 && !bytes.get(after).is_some_and(u8::is_ascii_alphanumeric) {
+            out.push_str(&text[k..after]);
+            k = after;
+        }
     }
     (k, out)
 }
