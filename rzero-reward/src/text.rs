@@ -213,11 +213,38 @@ fn anchored(text: &str, tries: &mut usize) -> Option<String> {
     }
     for (at, _) in lower.rmatch_indices("answer").take(8) {
         let from = at + "answer".len();
+        if let Some(letter) = choice_after(&text[from..]) {
+            return Some(letter);
+        }
         if let Some(found) = first_after(text, from, 50, tries) {
             return Some(found);
         }
     }
     None
+}
+
+/// A multiple-choice letter right after an answer anchor: `is (B).`,
+/// `: C`, `is option D` (capital `A`–`J` standing alone).
+fn choice_after(rest: &str) -> Option<String> {
+    let mut t = rest.trim_start_matches([' ', ':', '*']);
+    for word in ["is", "option", "choice", ":"] {
+        t = t.strip_prefix(word).unwrap_or(t).trim_start_matches([' ', ':', '*', '$']);
+    }
+    let t = t.strip_prefix("\\text{").unwrap_or(t);
+    let t = t.strip_prefix("\\textbf{").unwrap_or(t);
+    let (open, t) = t.strip_prefix('(').map_or((false, t), |x| (true, x));
+    let mut chars = t.chars();
+    let letter = chars.next().filter(|c| ('A'..='J').contains(c))?;
+    let after = chars.as_str();
+    let after = if open { after.strip_prefix(')')? } else { after };
+    // `A` and `I` are also words ("the answer is I think 5"): a space
+    // after them is not enough.
+    let word = !open && matches!(letter, 'A' | 'I');
+    let ends = after
+        .chars()
+        .next()
+        .is_none_or(|c| c.is_whitespace() && !word || ".,;:)}$*".contains(c));
+    ends.then(|| letter.to_string())
 }
 
 /// What follows an anchor at `from`, as math-verify's anchored patterns
@@ -638,6 +665,9 @@ mod tests {
         assert_eq!(text_answer(r"Thus \[x = 5\]"), "x = 5");
         assert_eq!(text_answer("The roots are $2$ and $3$."), "2, 3");
         assert_eq!(text_answer("it is 3/4 of it"), "3/4");
+        assert_eq!(text_answer("The answer is (B)."), "B");
+        assert_eq!(text_answer("**Answer:** C"), "C");
+        assert_eq!(text_answer("The answer is I think 5."), "5");
     }
 
     #[test]

@@ -120,7 +120,33 @@ pub fn normalize(text: &str) -> String {
             s = s.replace(word, "%");
         }
     }
-    drop_trailing_units(&s)
+    let s = drop_trailing_units(&s);
+    assignment_list(&s)
+}
+
+/// `x = 5 or x = -3`, `x=5, x=-3`: several values of one variable are the
+/// list of values `5, -3` (`and`/`or` between them read as commas).
+fn assignment_list(s: &str) -> String {
+    if !s.contains('=') || !(s.contains(',') || s.contains(" or ") || s.contains(" and ")) {
+        return s.to_owned();
+    }
+    let listed = s.replace(" or ", ", ").replace(" and ", ", ");
+    let parts: Vec<&str> = listed.split(',').collect();
+    let mut name = None;
+    let mut values = Vec::with_capacity(parts.len());
+    for part in &parts {
+        let Some((left, value)) = part.split_once('=') else {
+            return s.to_owned();
+        };
+        let left = left.trim();
+        let single = left.len() == 1 && left.chars().all(|c| c.is_ascii_alphabetic());
+        if !single || name.is_some_and(|n| n != left) || value.contains('=') {
+            return s.to_owned();
+        }
+        name = Some(left);
+        values.push(value.trim());
+    }
+    values.join(", ")
 }
 
 /// Text copied out of JSON or a Python repr arrives with every backslash
@@ -366,11 +392,12 @@ fn drop_trailing_units(s: &str) -> String {
         let rest = rest.trim_end();
         let last_bare = last.trim_end_matches(['^', '2', '3']);
         let after_quantity = rest.ends_with(|c: char| c.is_ascii_digit() || c == '}' || c == ')');
-        if last_bare.len() >= 2
-            && last_bare.chars().all(|c| c.is_ascii_alphabetic())
-            && is_unit(last_bare)
-            && after_quantity
-        {
+        let after_number = rest.ends_with(|c: char| c.is_ascii_digit());
+        let letters = last_bare.chars().all(|c| c.is_ascii_alphabetic());
+        // Any word after a plain number is a unit (`12 cookies`); after a
+        // `}` or `)` only the known units are.
+        let noun = last_bare.len() >= 3 && !super::is_math_word(last_bare) && after_number;
+        if last_bare.len() >= 2 && letters && (is_unit(last_bare) && after_quantity || noun) {
             s = rest.to_owned();
         } else {
             break;
