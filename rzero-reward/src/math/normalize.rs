@@ -106,6 +106,10 @@ pub fn normalize(text: &str) -> String {
         ("\\cfrac", "\\frac"),
         ("\\displaystyle", ""),
         ("\\mathstrut", ""),
+        ("\u{2212}", "-"),
+        ("\u{00d7}", "\\times "),
+        ("\u{00b7}", "\\cdot "),
+        ("\u{00f7}", "/"),
     ] {
         if s.contains(from) {
             s = s.replace(from, to);
@@ -121,7 +125,9 @@ pub fn normalize(text: &str) -> String {
         }
     }
     let s = drop_trailing_units(&s);
-    assignment_list(&s)
+    // What a dropped `\mathrm{~m} / \mathrm{s}` or `\text{.}` leaves.
+    let s = s.trim_end_matches(['/', '.', ' ']);
+    assignment_list(s)
 }
 
 /// `x = 5 or x = -3`, `x=5, x=-3`: several values of one variable are the
@@ -368,6 +374,10 @@ fn find_command(s: &str, command: &str) -> Option<usize> {
 }
 
 fn is_unit(word: &str) -> bool {
+    // Compound units: `m/s`, `km/h`, `kg m^2`.
+    if let Some((a, b)) = word.split_once('/') {
+        return is_unit(a.trim()) && is_unit(b.trim());
+    }
     let lower = word.to_ascii_lowercase();
     let lower = lower.trim_end_matches('.');
     let single = lower
