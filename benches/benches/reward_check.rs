@@ -75,7 +75,11 @@ pub fn reward_check(c: &mut Criterion) {
         b.iter(|| {
             let equal = texts
                 .iter()
-                .filter(|(g, p)| rzero_reward::verify_texts(black_box(g), black_box(p)).verdict.equal)
+                .filter(|(g, p)| {
+                    rzero_reward::verify_texts(black_box(g), black_box(p))
+                        .verdict
+                        .equal
+                })
                 .count();
             black_box(equal)
         });

@@ -197,7 +197,11 @@ fn bases(s: &str) -> Vec<&str> {
 /// number is also read without the percent sign (`50\%` ≡ `50`, besides
 /// `50\%` ≡ `0.5`), and `3,5` against a single decimal is a decimal comma.
 fn retry_reading(gold: &str, pred: &str) -> Option<(String, String)> {
-    let has_percent = |s: &str| s.trim_end().trim_end_matches(['.', '$', '}']).ends_with('%');
+    let has_percent = |s: &str| {
+        s.trim_end()
+            .trim_end_matches(['.', '$', '}'])
+            .ends_with('%')
+    };
     let drop_percent = |s: &str| s.replace("\\%", "").replace('%', "");
     match (has_percent(gold), has_percent(pred)) {
         (true, false) => return Some((drop_percent(gold), pred.to_owned())),

@@ -80,7 +80,7 @@ pub use equiv::{Method, Verdict, equivalent, verify};
 pub use error::RewardError;
 pub use extract::{ExtractOptions, choice_letter, extract_answer, extract_boxed};
 pub use repetition::repetition_penalty;
-pub use text::{TextVerdict, text_answer, verify_texts};
 pub use rewards::{ChallengerForm, SolverForm, challenger_reward, solver_reward};
+pub use text::{TextVerdict, text_answer, verify_texts};
 pub use uncertainty::{UncertaintyForm, uncertainty_reward};
 pub use vote::{Vote, majority_vote, majority_vote_with};

@@ -40,7 +40,6 @@
 //! [`MAX_SCAN_BYTES`] of the text and at most [`MAX_TRIES`] candidates are
 //! parsed.
 
-
 use crate::equiv::{Verdict, verify};
 use crate::math::budget::{Budget, MAX_INPUT_BYTES};
 use crate::math::expr::Expr;
@@ -160,7 +159,8 @@ fn last_boxes(text: &str) -> Option<String> {
     for command in ["\\boxed", "\\fbox"] {
         for (start, _) in text.match_indices(command) {
             let after = start + command.len();
-            let open = after + text[after..].len() - text[after..].trim_start_matches([' ', '\t']).len();
+            let open =
+                after + text[after..].len() - text[after..].trim_start_matches([' ', '\t']).len();
             if let Some(&close) = closing.get(&open) {
                 boxes.push((start, close + 1, text[open + 1..close].trim()));
             }
@@ -222,7 +222,8 @@ fn anchored(text: &str, tries: &mut usize) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     if let Some(at) = lower.rfind("final answer") {
         let rest_start = at + "final answer".len();
-        let window = &lower[rest_start..floor_boundary(&lower, (rest_start + 100).min(lower.len()))];
+        let window =
+            &lower[rest_start..floor_boundary(&lower, (rest_start + 100).min(lower.len()))];
         let is = window
             .find(" is")
             .map(|i| i + 3)
@@ -250,7 +251,10 @@ fn anchored(text: &str, tries: &mut usize) -> Option<String> {
 fn choice_after(rest: &str) -> Option<String> {
     let mut t = rest.trim_start_matches([' ', ':', '*']);
     for word in ["is", "option", "choice", ":"] {
-        t = t.strip_prefix(word).unwrap_or(t).trim_start_matches([' ', ':', '*', '$']);
+        t = t
+            .strip_prefix(word)
+            .unwrap_or(t)
+            .trim_start_matches([' ', ':', '*', '$']);
     }
     let t = t.strip_prefix("\\text{").unwrap_or(t);
     let t = t.strip_prefix("\\textbf{").unwrap_or(t);
@@ -258,7 +262,11 @@ fn choice_after(rest: &str) -> Option<String> {
     let mut chars = t.chars();
     let letter = chars.next().filter(|c| ('A'..='J').contains(c))?;
     let after = chars.as_str();
-    let after = if open { after.strip_prefix(')')? } else { after };
+    let after = if open {
+        after.strip_prefix(')')?
+    } else {
+        after
+    };
     // `A` and `I` are also words ("the answer is I think 5"): a space
     // after them is not enough.
     let word = !open && matches!(letter, 'A' | 'I');
@@ -292,7 +300,12 @@ fn first_after(text: &str, from: usize, window: usize, tries: &mut usize) -> Opt
     if let Some(eq) = text[from..reach].rfind('=') {
         let at = from + eq + 1;
         let skip = text[at..].len() - text[at..].trim_start().len();
-        found.extend(numbers_after.into_iter().filter(|c| c.start == at + skip).take(1));
+        found.extend(
+            numbers_after
+                .into_iter()
+                .filter(|c| c.start == at + skip)
+                .take(1),
+        );
     }
     best_of(found, tries)
 }
@@ -334,19 +347,19 @@ fn latex_spans(text: &str, from: usize) -> Vec<Candidate> {
     let mut i = from;
     while i < bytes.len() {
         let escaped = i > 0 && bytes[i - 1] == b'\\';
-        let (open, close, one_line): (&str, &str, bool) = if bytes[i..].starts_with(b"$$") && !escaped
-        {
-            ("$$", "$$", false)
-        } else if bytes[i..].starts_with(b"\\[") && !escaped {
-            ("\\[", "\\]", false)
-        } else if bytes[i..].starts_with(b"\\(") && !escaped {
-            ("\\(", "\\)", true)
-        } else if bytes[i] == b'$' && !escaped && !(i > 0 && bytes[i - 1].is_ascii_digit()) {
-            ("$", "$", true)
-        } else {
-            i += 1;
-            continue;
-        };
+        let (open, close, one_line): (&str, &str, bool) =
+            if bytes[i..].starts_with(b"$$") && !escaped {
+                ("$$", "$$", false)
+            } else if bytes[i..].starts_with(b"\\[") && !escaped {
+                ("\\[", "\\]", false)
+            } else if bytes[i..].starts_with(b"\\(") && !escaped {
+                ("\\(", "\\)", true)
+            } else if bytes[i] == b'$' && !escaped && !(i > 0 && bytes[i - 1].is_ascii_digit()) {
+                ("$", "$", true)
+            } else {
+                i += 1;
+                continue;
+            };
         let body = i + open.len();
         if !one_line && unclosed.contains(&open) {
             i += open.len();
@@ -480,13 +493,17 @@ fn push_run(text: &str, (start, end): (usize, usize), out: &mut Vec<Candidate>) 
     let body = text[start..end].trim_end_matches(['.', ',', ';', ':', '!', '?', '*']);
     let start = start + (body.len() - body.trim_start_matches('*').len());
     let body = body.trim_start_matches('*');
-    let bracketed = body.starts_with(['(', '[']) && body.ends_with([')', ']']) && body.contains(',');
+    let bracketed =
+        body.starts_with(['(', '[']) && body.ends_with([')', ']']) && body.contains(',');
     // `19, 0, 1`: a list of numbers (a thousands group ties with the number
     // candidate, which comes first).
     let list = body.contains(',')
-        && body.bytes().all(|b| b.is_ascii_digit() || b" ,.-".contains(&b))
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b" ,.-".contains(&b))
         && body.ends_with(|c: char| c.is_ascii_digit());
-    let marked = (bracketed || list || body.contains(['\\', '_', '^', '=', '{'])) && !body.contains('$');
+    let marked =
+        (bracketed || list || body.contains(['\\', '_', '^', '=', '{'])) && !body.contains('$');
     if marked && !body.is_empty() {
         out.push(Candidate {
             start,
@@ -528,7 +545,10 @@ fn is_math_token(token: &str) -> bool {
     let lone_letter = bare.len() == 1 && bare.chars().all(|c| c.is_ascii_alphabetic());
     (lone_letter && !matches!(bare, "I" | "a" | "A"))
         || bare.contains(['\\', '_', '^', '=', '{', '+', '<', '>'])
-        || bare.chars().next().is_some_and(|c| c.is_ascii_digit() || "-([".contains(c))
+        || bare
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || "-([".contains(c))
 }
 
 /// Numbers and plain expressions after a space, `=`, `**` or a currency sign
@@ -588,10 +608,12 @@ fn number_at(text: &str, i: usize) -> (usize, String) {
     }
     // A plain expression needs an operator between two operands.
     let raw = text[i..end].trim_end_matches([' ', '.', '+', '-', '*', '/', '^', '(']);
-    let has_op = raw
-        .char_indices()
-        .skip(1)
-        .any(|(k, c)| "+-*/^".contains(c) && raw[..k].trim_end().ends_with(|d: char| d.is_ascii_digit() || d == ')'));
+    let has_op = raw.char_indices().skip(1).any(|(k, c)| {
+        "+-*/^".contains(c)
+            && raw[..k]
+                .trim_end()
+                .ends_with(|d: char| d.is_ascii_digit() || d == ')')
+    });
     if has_op && balanced(raw) {
         let stop = i + raw.len();
         let suffix_ok = text[stop..]
@@ -624,7 +646,12 @@ fn balanced(s: &str) -> bool {
 /// a decimal point or comma `3.5` / `3,5`, `.5`, or an integer.
 fn simple_number(text: &str, i: usize) -> (usize, String) {
     let bytes = text.as_bytes();
-    let digits = |from: usize| bytes[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let digits = |from: usize| {
+        bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
     let mut k = i;
     let mut out = String::new();
     if bytes.get(k) == Some(&b'(') {
@@ -708,7 +735,12 @@ mod tests {
 
     #[test]
     fn answers_stay_whole() {
-        for s in [r"\left( 3, \frac{\pi}{2} \right)", "x = 5", r"$69$,$84$", "p - q"] {
+        for s in [
+            r"\left( 3, \frac{\pi}{2} \right)",
+            "x = 5",
+            r"$69$,$84$",
+            "p - q",
+        ] {
             assert_eq!(text_answer(s), s);
         }
         assert_eq!(text_answer("no numbers here"), "no numbers here");

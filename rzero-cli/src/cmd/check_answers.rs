@@ -140,9 +140,11 @@ mod tests {
 
     #[test]
     fn appends_the_verdict_and_keeps_other_fields() {
-        let (line, equal) =
-            mark_line(r#"{"id": 7, "gold": "\\frac12", "pred": "0.5"}"#, Extract::None)
-                .expect("valid");
+        let (line, equal) = mark_line(
+            r#"{"id": 7, "gold": "\\frac12", "pred": "0.5"}"#,
+            Extract::None,
+        )
+        .expect("valid");
         assert!(equal);
         assert_eq!(
             line,
@@ -152,9 +154,11 @@ mod tests {
 
     #[test]
     fn replaces_an_existing_verdict_and_accepts_numbers() {
-        let (line, equal) =
-            mark_line(r#"{"gold": 3, "pred": "4", "equivalent": true}"#, Extract::None)
-                .expect("valid");
+        let (line, equal) = mark_line(
+            r#"{"gold": 3, "pred": "4", "equivalent": true}"#,
+            Extract::None,
+        )
+        .expect("valid");
         assert!(!equal);
         assert!(line.contains(r#""equivalent":false"#), "{line}");
     }
@@ -167,7 +171,11 @@ mod tests {
             mark_line(r#"{"gold": "1"}"#, mode).unwrap_err(),
             "missing field `pred`"
         );
-        assert!(mark_line("{nope", mode).unwrap_err().starts_with("not JSON"));
+        assert!(
+            mark_line("{nope", mode)
+                .unwrap_err()
+                .starts_with("not JSON")
+        );
     }
 
     #[test]

@@ -121,5 +121,8 @@ fn extracts_answers_from_solutions_unless_told_not_to() {
     assert_eq!(rows[1]["pred_answer"], r"1,\!000");
     assert_eq!(rows[2]["pred_answer"], "C");
     let raw = run_with(&["--extract", "none"]);
-    assert!(raw.iter().all(|r| r["equivalent"] == false && r.get("pred_answer").is_none()));
+    assert!(
+        raw.iter()
+            .all(|r| r["equivalent"] == false && r.get("pred_answer").is_none())
+    );
 }

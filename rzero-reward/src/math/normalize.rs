@@ -195,7 +195,12 @@ fn bracketed_arrays(s: &str) -> String {
         out = format!("{}\\begin{{matrix}}{}", &out[..at], &out[after + spec..]);
     }
     out = out.replace("\\end{array}", "\\end{matrix}");
-    for (open, close) in [("\\left[", "\\right]"), ("\\left(", "\\right)"), ("[", "]"), ("(", ")")] {
+    for (open, close) in [
+        ("\\left[", "\\right]"),
+        ("\\left(", "\\right)"),
+        ("[", "]"),
+        ("(", ")"),
+    ] {
         let t = out.trim();
         if let Some(inner) = t.strip_prefix(open).and_then(|x| x.strip_suffix(close))
             && inner.trim_start().starts_with("\\begin{matrix}")
@@ -266,8 +271,13 @@ fn base_subscripts(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'_' && i > 0 && bytes[i - 1].is_ascii_digit() {
-            let run_start = bytes[..i].iter().rposition(|b| !b.is_ascii_digit()).map_or(0, |p| p + 1);
-            let bare = run_start == 0 || !(bytes[run_start - 1].is_ascii_alphabetic() || matches!(bytes[run_start - 1], b'_' | b'^' | b'.'));
+            let run_start = bytes[..i]
+                .iter()
+                .rposition(|b| !b.is_ascii_digit())
+                .map_or(0, |p| p + 1);
+            let bare = run_start == 0
+                || !(bytes[run_start - 1].is_ascii_alphabetic()
+                    || matches!(bytes[run_start - 1], b'_' | b'^' | b'.'));
             let rest = &s[i + 1..];
             let braced = rest.strip_prefix('{').map(|r| (r, 1));
             let (digits_from, extra) = braced.unwrap_or((rest, 0));

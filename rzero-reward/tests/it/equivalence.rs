@@ -92,7 +92,11 @@ fn agrees_with_math_verify_on_case_file() {
     for miss in &misses {
         println!("  {miss}");
     }
-    assert!(misses.is_empty(), "{} rows differ from math-verify", misses.len());
+    assert!(
+        misses.is_empty(),
+        "{} rows differ from math-verify",
+        misses.len()
+    );
 }
 
 #[test]

@@ -48,14 +48,26 @@ fn right_on_every_text_case_and_wherever_math_verify_is() {
 #[test]
 fn every_kind_has_rows() {
     let cases = cases();
-    for rule in ["extract", "notation", "structure", "escaping", "bench_math500", "bench_gsm8k"] {
+    for rule in [
+        "extract",
+        "notation",
+        "structure",
+        "escaping",
+        "bench_math500",
+        "bench_gsm8k",
+    ] {
         assert!(cases.iter().any(|c| c.rule == rule), "no rows for {rule}");
     }
 }
 
 #[test]
 fn clean_answers_are_kept_whole() {
-    for answer in [r"\frac{1}{2}", "x \\in [-2,7]", r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", "p - q"] {
+    for answer in [
+        r"\frac{1}{2}",
+        "x \\in [-2,7]",
+        r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}",
+        "p - q",
+    ] {
         assert_eq!(text_answer(answer), answer);
     }
     assert_eq!(text_answer("$69$,$84$"), "$69$,$84$");
@@ -81,8 +93,15 @@ fn held_out_sets_beat_math_verify() {
             .filter(|c| verify_texts(&c.gold, &c.pred).verdict.equal == c.expected)
             .count();
         let theirs = rows.iter().filter(|c| c.math_verify == c.expected).count();
-        println!("held-out {name}: rzero {ours}, math-verify {theirs} of {}", rows.len());
+        println!(
+            "held-out {name}: rzero {ours}, math-verify {theirs} of {}",
+            rows.len()
+        );
         assert!(ours >= theirs, "set {name}: {ours} < {theirs}");
-        assert!(ours * 100 >= rows.len() * 97, "set {name}: {ours}/{}", rows.len());
+        assert!(
+            ours * 100 >= rows.len() * 97,
+            "set {name}: {ours}/{}",
+            rows.len()
+        );
     }
 }
