@@ -161,7 +161,10 @@ fn last_boxes(text: &str) -> Option<String> {
             let after = start + command.len();
             let open =
                 after + text[after..].len() - text[after..].trim_start_matches([' ', '\t']).len();
-            if let Some(&close) = closing.get(&open) {
+            // An empty box (`put the answer in \boxed{}`) holds no answer.
+            if let Some(&close) = closing.get(&open)
+                && !text[open + 1..close].trim().is_empty()
+            {
                 boxes.push((start, close + 1, text[open + 1..close].trim()));
             }
         }
@@ -714,6 +717,7 @@ mod tests {
         assert_eq!(text_answer(r"$\boxed{2}$ and $\boxed{3}$"), "2, 3");
         assert_eq!(text_answer(r"\boxed{1} so later \boxed{4}"), "4");
         assert_eq!(text_answer(r"\\boxed{\\frac{1}{2}}"), r"\frac{1}{2}");
+        assert_eq!(text_answer(r"so \boxed{3}. (Put it in \boxed{}.)"), "3");
     }
 
     #[test]
