@@ -26,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let file = std::env::args().nth(1);
     let pairs: Vec<(String, String)> = match &file {
         Some(path) => {
-            let text = std::fs::read_to_string(&path)?;
+            let text = std::fs::read_to_string(path)?;
             let mut pairs = Vec::new();
             for (i, line) in text
                 .lines()
