@@ -1,16 +1,17 @@
-//! Answer checks per second on the equivalence case file, and the cost of
-//! the hostile inputs that must stay within the checker's budget.
+//! Answer checks per second on the equivalence case file, on whole texts
+//! (`verify_texts` on the text case file), and the cost of the hostile
+//! inputs that must stay within the checker's budget.
 //!
 //! Run with: `cargo bench -p rzero-benches -- reward_check`
-//! Peer: `python3 rzero-reward/tests/fixtures/equivalence/bench_math_verify.py`.
+//! Peer: `python3 rzero-reward/tests/fixtures/equivalence/bench_math_verify.py`
+//! (`--texts` for the text file).
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput};
 
-/// (gold, pred) pairs of the case file.
-fn case_pairs() -> Vec<(String, String)> {
-    let text = include_str!("../../rzero-reward/tests/fixtures/equivalence/cases.jsonl");
+/// (gold, pred) pairs of a JSONL case file.
+fn pairs_of(text: &str) -> Vec<(String, String)> {
     text.lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter_map(|row| {
@@ -20,6 +21,18 @@ fn case_pairs() -> Vec<(String, String)> {
             ))
         })
         .collect()
+}
+
+fn case_pairs() -> Vec<(String, String)> {
+    pairs_of(include_str!(
+        "../../rzero-reward/tests/fixtures/equivalence/cases.jsonl"
+    ))
+}
+
+fn text_pairs() -> Vec<(String, String)> {
+    pairs_of(include_str!(
+        "../../rzero-reward/tests/fixtures/texts/text_cases.jsonl"
+    ))
 }
 
 /// Inputs built to blow up a naive checker.
@@ -56,5 +69,20 @@ pub fn reward_check(c: &mut Criterion) {
             });
         });
     }
+    let texts = text_pairs();
+    group.throughput(Throughput::Elements(texts.len() as u64));
+    group.bench_function("text_file", |b| {
+        b.iter(|| {
+            let equal = texts
+                .iter()
+                .filter(|(g, p)| {
+                    rzero_reward::verify_texts(black_box(g), black_box(p))
+                        .verdict
+                        .equal
+                })
+                .count();
+            black_box(equal)
+        });
+    });
     group.finish();
 }

@@ -8,6 +8,11 @@
 //!   `A.`, `\text{(A)}`.
 //! - [`parse_challenger`]: the last `<question>…</question>` and the last box
 //!   of a Challenger output, or `None` when it fails the format gate.
+//! - [`verify_texts`]: two whole texts (model outputs, reference solutions,
+//!   sentences, `$…$` golds) compared like math-verify's
+//!   `verify(parse(gold), parse(pred))`: [`text_answer`] finds each answer
+//!   (last box, then math-verify's fallbacks), then [`verify`] compares.
+//!   Its rules and deliberate differences are listed in [`text`].
 //! - [`verify`] / [`equivalent`]: math-verify-compatible equivalence with a
 //!   [`Verdict`] saying how it decided ([`Method`]) and whether its fixed
 //!   work budget was hit. The rules, the budget and every deliberate
@@ -21,6 +26,8 @@
 //! assert!(verify("0.75", answer).equal);
 //! assert_eq!(verify("x = 3", "3").method, Method::Rational);
 //! assert!(!verify(r"10^{10^{10}}", "1").equal); // bounded work, no hang
+//! let full = r"Adding, we get $14{,}916$ in all. The answer is $\boxed{14{,}916}$.";
+//! assert!(rzero_reward::verify_texts("$14916$", full).verdict.equal);
 //! let challenger = "<question>\nWhat is 2+3?\n</question>\n\\boxed{5}";
 //! assert_eq!(parse_challenger(challenger).map(|c| c.answer), Some("5".into()));
 //! ```
@@ -64,6 +71,7 @@ pub mod math;
 mod postings;
 pub mod repetition;
 pub mod rewards;
+pub mod text;
 pub mod uncertainty;
 pub mod vote;
 
@@ -73,5 +81,6 @@ pub use error::RewardError;
 pub use extract::{ExtractOptions, choice_letter, extract_answer, extract_boxed};
 pub use repetition::repetition_penalty;
 pub use rewards::{ChallengerForm, SolverForm, challenger_reward, solver_reward};
+pub use text::{TextVerdict, text_answer, verify_texts};
 pub use uncertainty::{UncertaintyForm, uncertainty_reward};
 pub use vote::{Vote, majority_vote, majority_vote_with};

@@ -1,5 +1,9 @@
 //! `rzero check-answers`: marks each `{"gold", "pred"}` JSONL line with
-//! `"equivalent": bool` from the rzero-reward checker.
+//! `"equivalent": bool` from the rzero-reward checker. By default both
+//! sides may be whole texts (a solution, a sentence, `$…$`): their answers
+//! are found first, like math-verify's `verify(parse(gold), parse(pred))`,
+//! and written as `"gold_answer"` / `"pred_answer"`; `--extract none`
+//! compares the two fields as they are.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,6 +24,19 @@ pub struct CheckAnswersArgs {
     /// What to do with a malformed line: report and skip it, or stop.
     #[arg(long, value_enum, default_value_t = OnBadLine::Skip)]
     pub on_bad_line: OnBadLine,
+    /// How answers are read: found in whole texts first (`answers`), or the
+    /// fields compared as answer strings (`none`).
+    #[arg(long, value_enum, default_value_t = Extract::Answers)]
+    pub extract: Extract,
+}
+
+/// Whether `gold` and `pred` are whole texts or answer strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Extract {
+    /// Find each answer (last `\boxed{}`, then math-verify's fallbacks).
+    Answers,
+    /// Compare the fields as they are.
+    None,
 }
 
 /// Handling of a line that is not an object with `gold` and `pred`.
@@ -41,7 +58,7 @@ pub fn run(args: &CheckAnswersArgs) -> anyhow::Result<()> {
         if line.trim().is_empty() {
             continue;
         }
-        match mark_line(line) {
+        match mark_line(line, args.extract) {
             Ok((marked, is_equal)) => {
                 out.push_str(&marked);
                 out.push('\n');
@@ -73,9 +90,10 @@ pub fn run(args: &CheckAnswersArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The line with `"equivalent"` added, keeping the original text of the
-/// other fields; an error says what is wrong with the line.
-fn mark_line(line: &str) -> Result<(String, bool), String> {
+/// The line with `"equivalent"` (and, when extracting, `"gold_answer"`
+/// and `"pred_answer"`) added, keeping the original text of the other
+/// fields; an error says what is wrong with the line.
+fn mark_line(line: &str, extract: Extract) -> Result<(String, bool), String> {
     let value: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
     let Value::Object(mut fields) = value else {
         return Err("not a JSON object".into());
@@ -86,29 +104,47 @@ fn mark_line(line: &str) -> Result<(String, bool), String> {
         Some(_) => Err(format!("field `{name}` is not a string or number")),
         None => Err(format!("missing field `{name}`")),
     };
-    let is_equal = rzero_reward::equivalent(&field("gold")?, &field("pred")?);
+    let (gold, pred) = (field("gold")?, field("pred")?);
+    let mut added: Vec<(&str, Value)> = Vec::new();
+    let is_equal = match extract {
+        Extract::None => rzero_reward::equivalent(&gold, &pred),
+        Extract::Answers => {
+            let out = rzero_reward::verify_texts(&gold, &pred);
+            added.push(("gold_answer", Value::String(out.gold_answer)));
+            added.push(("pred_answer", Value::String(out.pred_answer)));
+            out.verdict.equal
+        }
+    };
+    added.push(("equivalent", Value::Bool(is_equal)));
     let trimmed = line.trim_end();
-    if !fields.contains_key("equivalent")
+    if added.iter().all(|(name, _)| !fields.contains_key(*name))
         && let Some(body) = trimmed.strip_suffix('}')
     {
-        let separator = if fields.is_empty() { "" } else { "," };
-        return Ok((
-            format!("{}{separator}\"equivalent\":{is_equal}}}", body.trim_end()),
-            is_equal,
-        ));
+        let mut out = body.trim_end().to_owned();
+        for (i, (name, value)) in added.iter().enumerate() {
+            let separator = if fields.is_empty() && i == 0 { "" } else { "," };
+            out.push_str(&format!("{separator}\"{name}\":{value}"));
+        }
+        out.push('}');
+        return Ok((out, is_equal));
     }
-    fields.insert("equivalent".into(), Value::Bool(is_equal));
+    for (name, value) in added {
+        fields.insert(name.into(), value);
+    }
     Ok((Value::Object(fields).to_string(), is_equal))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::mark_line;
+    use super::{Extract, mark_line};
 
     #[test]
     fn appends_the_verdict_and_keeps_other_fields() {
-        let (line, equal) =
-            mark_line(r#"{"id": 7, "gold": "\\frac12", "pred": "0.5"}"#).expect("valid");
+        let (line, equal) = mark_line(
+            r#"{"id": 7, "gold": "\\frac12", "pred": "0.5"}"#,
+            Extract::None,
+        )
+        .expect("valid");
         assert!(equal);
         assert_eq!(
             line,
@@ -118,19 +154,39 @@ mod tests {
 
     #[test]
     fn replaces_an_existing_verdict_and_accepts_numbers() {
-        let (line, equal) =
-            mark_line(r#"{"gold": 3, "pred": "4", "equivalent": true}"#).expect("valid");
+        let (line, equal) = mark_line(
+            r#"{"gold": 3, "pred": "4", "equivalent": true}"#,
+            Extract::None,
+        )
+        .expect("valid");
         assert!(!equal);
         assert!(line.contains(r#""equivalent":false"#), "{line}");
     }
 
     #[test]
     fn reports_what_is_wrong() {
-        assert_eq!(mark_line("[1]").unwrap_err(), "not a JSON object");
+        let mode = Extract::Answers;
+        assert_eq!(mark_line("[1]", mode).unwrap_err(), "not a JSON object");
         assert_eq!(
-            mark_line(r#"{"gold": "1"}"#).unwrap_err(),
+            mark_line(r#"{"gold": "1"}"#, mode).unwrap_err(),
             "missing field `pred`"
         );
-        assert!(mark_line("{nope").unwrap_err().starts_with("not JSON"));
+        assert!(
+            mark_line("{nope", mode)
+                .unwrap_err()
+                .starts_with("not JSON")
+        );
+    }
+
+    #[test]
+    fn extracts_answers_from_whole_texts_by_default() {
+        let line = r#"{"gold": "$1,\\!000$", "pred": "So the total is $\\boxed{1000}$."}"#;
+        let (marked, equal) = mark_line(line, Extract::Answers).expect("valid");
+        assert!(equal);
+        let value: serde_json::Value = serde_json::from_str(&marked).expect("json");
+        assert_eq!(value["gold_answer"], r"$1,\!000$");
+        assert_eq!(value["pred_answer"], "1000");
+        let (_, raw) = mark_line(line, Extract::None).expect("valid");
+        assert!(!raw, "raw mode compares the whole sentence");
     }
 }

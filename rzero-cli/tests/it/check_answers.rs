@@ -83,6 +83,46 @@ fn writes_to_stdout_without_output_flag() {
     assert!(run.status.success());
     assert_eq!(
         String::from_utf8_lossy(&run.stdout).trim(),
-        r#"{"gold": "2", "pred": "\\sqrt{4}","equivalent":true}"#
+        r#"{"gold": "2", "pred": "\\sqrt{4}","gold_answer":"2","pred_answer":"\\sqrt{4}","equivalent":true}"#
+    );
+}
+
+#[test]
+fn extracts_answers_from_solutions_unless_told_not_to() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("texts.jsonl");
+    let lines = concat!(
+        r#"{"gold": "$\\frac{14}{3}$", "pred": "so the sum is $2+\\frac{5}{3}+1=\\boxed{\\frac{14}{3}}$."}"#,
+        "\n",
+        r#"{"gold": "1000", "pred": "The total is $1,\\!000$ dollars."}"#,
+        "\n",
+        r#"{"gold": "B", "pred": "The answer is (C)."}"#,
+        "\n",
+    );
+    std::fs::write(&input, lines).expect("write input");
+    let run_with = |extra: &[&str]| {
+        let run = rzero()
+            .arg("check-answers")
+            .arg("--input")
+            .arg(&input)
+            .args(extra)
+            .output()
+            .expect("run rzero");
+        assert!(run.status.success(), "{run:?}");
+        String::from_utf8_lossy(&run.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"))
+            .collect::<Vec<_>>()
+    };
+    let rows = run_with(&[]);
+    let verdicts: Vec<bool> = rows.iter().map(|r| r["equivalent"] == true).collect();
+    assert_eq!(verdicts, [true, true, false]);
+    assert_eq!(rows[0]["pred_answer"], r"\frac{14}{3}");
+    assert_eq!(rows[1]["pred_answer"], r"1,\!000");
+    assert_eq!(rows[2]["pred_answer"], "C");
+    let raw = run_with(&["--extract", "none"]);
+    assert!(
+        raw.iter()
+            .all(|r| r["equivalent"] == false && r.get("pred_answer").is_none())
     );
 }

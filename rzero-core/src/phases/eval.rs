@@ -1,5 +1,6 @@
 //! ④ Evaluation: greedy decoding with the Solver prompt on held-out sets,
-//! scored by the answer checker (math) or exact match (multiple choice).
+//! scored by the answer checker on the whole output (math), the boxed
+//! answer (synthetic levels) or exact match (multiple choice).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -124,8 +125,13 @@ pub fn evaluate(
         for (item, out) in items.iter().zip(&outputs) {
             let pred = answer_of(out);
             boxed += usize::from(!pred.is_empty());
-            let ok = if bench.is_math() {
+            let ok = if matches!(bench, Benchmark::Synthetic(_)) {
                 !pred.is_empty() && rzero_reward::equivalent(&item.answer, &pred)
+            } else if bench.is_math() {
+                // The paper's sets: the answer is found in the whole output
+                // (last box, then math-verify's fallbacks), as its harness does.
+                let text = out.text.as_deref().unwrap_or("");
+                rzero_reward::verify_texts(&item.answer, text).verdict.equal
             } else {
                 general_match(&pred, &item.answer)
             };

@@ -21,6 +21,11 @@ pub fn compare_top(gold: &Expr, pred: &Expr, budget: &mut Budget) -> Option<Meth
         (Expr::Relation(..), true) => relation_to_set(&gold).unwrap_or(gold),
         _ => gold,
     };
+    // The other way round too (math-verify only converts the gold side).
+    let pred = match (&pred, gold.is_set_like()) {
+        (Expr::Relation(..), true) => relation_to_set(&pred).unwrap_or(pred),
+        _ => pred,
+    };
     compare(&gold, &pred, budget)
 }
 
@@ -131,6 +136,9 @@ pub fn compare_values(gold: &Expr, pred: &Expr, budget: &mut Budget) -> Option<M
 }
 
 fn round6_equal(g: &Expr, p: &Expr, budget: &mut Budget) -> Option<Method> {
+    if let Some(equal) = tiny_values_equal(g, p, budget) {
+        return equal.then_some(Method::Numeric);
+    }
     if let (Expr::Num(a), Expr::Num(b)) = (g, p) {
         return (a.round_units(6) == b.round_units(6)).then_some(Method::Rational);
     }
@@ -139,6 +147,16 @@ fn round6_equal(g: &Expr, p: &Expr, budget: &mut Budget) -> Option<Method> {
     let units = |z: C64| (z.is_finite() && z.is_real()).then(|| (z.re * 1e6).round());
     let (a, b) = (units(a)?, units(b)?);
     (a == b).then_some(Method::Numeric)
+}
+
+/// Below 1e-4 six decimals say little (`3.61e-10` and `3.91e-10` both round
+/// to 0): two non-zero values that small compare relatively (1e-6).
+/// `None` when the rule does not apply.
+fn tiny_values_equal(g: &Expr, p: &Expr, budget: &mut Budget) -> Option<bool> {
+    let a = eval(g, &[], budget)?;
+    let b = eval(p, &[], budget)?;
+    let tiny = |z: C64| z.is_finite() && z.is_real() && z.re != 0.0 && z.re.abs() < 1e-4;
+    (tiny(a) && tiny(b)).then(|| (a.re - b.re).abs() <= 1e-6 * a.re.abs().max(b.re.abs()))
 }
 
 fn close(a: C64, b: C64, tolerance: f64) -> bool {

@@ -89,7 +89,7 @@ fn is_text(s: &str) -> bool {
     false
 }
 
-fn is_math_word(word: &str) -> bool {
+pub(crate) fn is_math_word(word: &str) -> bool {
     const MATH: [&str; 25] = [
         "sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "sinh", "cosh", "tanh", "arcsin",
         "arccos", "arctan", "log", "exp", "infinity", "inf", "and", "frac", "matrix", "pmatrix",

@@ -82,7 +82,9 @@ const UNITS: [&str; 58] = [
 
 /// Cleans `text` into what the lexer reads.
 pub fn normalize(text: &str) -> String {
+    let text = undouble_backslashes(text);
     let mut s = strip_delimiters(text.trim());
+    s = bracketed_arrays(&s);
     for (from, to) in [
         ("\\left.", ""),
         ("\\right.", ""),
@@ -93,6 +95,9 @@ pub fn normalize(text: &str) -> String {
         ("\\circ", ""),
         ("\\degree", ""),
         ("{,}", ""),
+        (",\\! ", ","),
+        (",\\!", ","),
+        ("\\!", ""),
         ("\\$", ""),
         ("$", ""),
         ("\\%", "%"),
@@ -101,12 +106,17 @@ pub fn normalize(text: &str) -> String {
         ("\\cfrac", "\\frac"),
         ("\\displaystyle", ""),
         ("\\mathstrut", ""),
+        ("\u{2212}", "-"),
+        ("\u{00d7}", "\\times "),
+        ("\u{00b7}", "\\cdot "),
+        ("\u{00f7}", "/"),
     ] {
         if s.contains(from) {
             s = s.replace(from, to);
         }
     }
     s = join_spaced_digits(&s);
+    s = base_subscripts(&s);
     s = mixed_numbers(&s);
     s = unwrap_text_commands(&s);
     for word in ["percentage", "percent", "pct"] {
@@ -114,7 +124,92 @@ pub fn normalize(text: &str) -> String {
             s = s.replace(word, "%");
         }
     }
-    drop_trailing_units(&s)
+    let s = drop_trailing_units(&s);
+    // What a dropped `\mathrm{~m} / \mathrm{s}` or `\text{.}` leaves.
+    let s = s.trim_end_matches(['/', '.', ' ']);
+    assignment_list(s)
+}
+
+/// `x = 5 or x = -3`, `x=5, x=-3`: several values of one variable are the
+/// list of values `5, -3` (`and`/`or` between them read as commas).
+fn assignment_list(s: &str) -> String {
+    if !s.contains('=') || !(s.contains(',') || s.contains(" or ") || s.contains(" and ")) {
+        return s.to_owned();
+    }
+    let listed = s.replace(" or ", ", ").replace(" and ", ", ");
+    let parts: Vec<&str> = listed.split(',').collect();
+    let mut name = None;
+    let mut values = Vec::with_capacity(parts.len());
+    for part in &parts {
+        let Some((left, value)) = part.split_once('=') else {
+            return s.to_owned();
+        };
+        let left = left.trim();
+        let single = left.len() == 1 && left.chars().all(|c| c.is_ascii_alphabetic());
+        if !single || name.is_some_and(|n| n != left) || value.contains('=') {
+            return s.to_owned();
+        }
+        name = Some(left);
+        values.push(value.trim());
+    }
+    values.join(", ")
+}
+
+/// Text copied out of JSON or a Python repr arrives with every backslash
+/// doubled (`\\frac{1}{2}`): when every run of backslashes has even length
+/// and one of them starts a command, each run is halved.
+pub fn undouble_backslashes(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let (mut i, mut command) = (0, false);
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            let run = bytes[i..].iter().take_while(|&&b| b == b'\\').count();
+            if run % 2 == 1 {
+                return text.into();
+            }
+            command |= run == 2 && bytes.get(i + run).is_some_and(u8::is_ascii_alphabetic);
+            i += run;
+        } else {
+            i += 1;
+        }
+    }
+    if !command {
+        return text.into();
+    }
+    text.replace("\\\\", "\\").into()
+}
+
+/// `\left[\begin{array}{cc}…\end{array}\right]` is a matrix: the column
+/// spec and the brackets around the environment go.
+fn bracketed_arrays(s: &str) -> String {
+    if !s.contains("\\begin{array}") {
+        return s.to_owned();
+    }
+    let mut out = s.to_owned();
+    while let Some(at) = out.find("\\begin{array}") {
+        let after = at + "\\begin{array}".len();
+        let spec = crate::extract::braced_argument(&out[after..]).map_or(0, |c| {
+            let open = out[after..].find('{').unwrap_or(0);
+            open + c.len() + 2
+        });
+        out = format!("{}\\begin{{matrix}}{}", &out[..at], &out[after + spec..]);
+    }
+    out = out.replace("\\end{array}", "\\end{matrix}");
+    for (open, close) in [
+        ("\\left[", "\\right]"),
+        ("\\left(", "\\right)"),
+        ("[", "]"),
+        ("(", ")"),
+    ] {
+        let t = out.trim();
+        if let Some(inner) = t.strip_prefix(open).and_then(|x| x.strip_suffix(close))
+            && inner.trim_start().starts_with("\\begin{matrix}")
+            && inner.trim_end().ends_with("\\end{matrix}")
+        {
+            out = inner.trim().to_owned();
+        }
+    }
+    out
 }
 
 /// Removes `$…$`, `\(…\)`, `\[…\]` and a box around the whole answer.
@@ -157,6 +252,41 @@ fn join_spaced_digits(s: &str) -> String {
             }
             i += 2;
             continue;
+        }
+        let len = s[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&s[i..i + len]);
+        i += len;
+    }
+    out
+}
+
+/// `204_5`, `1011_{2}`: a number written in another base is compared by its
+/// digits (math-verify reads `204_5` as `204`); `x_1`, `a_{10}` stay.
+fn base_subscripts(s: &str) -> String {
+    if !s.contains('_') {
+        return s.to_owned();
+    }
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'_' && i > 0 && bytes[i - 1].is_ascii_digit() {
+            let run_start = bytes[..i]
+                .iter()
+                .rposition(|b| !b.is_ascii_digit())
+                .map_or(0, |p| p + 1);
+            let bare = run_start == 0
+                || !(bytes[run_start - 1].is_ascii_alphabetic()
+                    || matches!(bytes[run_start - 1], b'_' | b'^' | b'.'));
+            let rest = &s[i + 1..];
+            let braced = rest.strip_prefix('{').map(|r| (r, 1));
+            let (digits_from, extra) = braced.unwrap_or((rest, 0));
+            let digits = digits_from.bytes().take_while(u8::is_ascii_digit).count();
+            let closed = extra == 0 || digits_from[digits..].starts_with('}');
+            if bare && digits > 0 && closed {
+                i += 1 + digits + 2 * extra;
+                continue;
+            }
         }
         let len = s[i..].chars().next().map_or(1, char::len_utf8);
         out.push_str(&s[i..i + len]);
@@ -254,6 +384,10 @@ fn find_command(s: &str, command: &str) -> Option<usize> {
 }
 
 fn is_unit(word: &str) -> bool {
+    // Compound units: `m/s`, `km/h`, `kg m^2`.
+    if let Some((a, b)) = word.split_once('/') {
+        return is_unit(a.trim()) && is_unit(b.trim());
+    }
     let lower = word.to_ascii_lowercase();
     let lower = lower.trim_end_matches('.');
     let single = lower
@@ -278,11 +412,12 @@ fn drop_trailing_units(s: &str) -> String {
         let rest = rest.trim_end();
         let last_bare = last.trim_end_matches(['^', '2', '3']);
         let after_quantity = rest.ends_with(|c: char| c.is_ascii_digit() || c == '}' || c == ')');
-        if last_bare.len() >= 2
-            && last_bare.chars().all(|c| c.is_ascii_alphabetic())
-            && is_unit(last_bare)
-            && after_quantity
-        {
+        let after_number = rest.ends_with(|c: char| c.is_ascii_digit());
+        let letters = last_bare.chars().all(|c| c.is_ascii_alphabetic());
+        // Any word after a plain number is a unit (`12 cookies`); after a
+        // `}` or `)` only the known units are.
+        let noun = last_bare.len() >= 3 && !super::is_math_word(last_bare) && after_number;
+        if last_bare.len() >= 2 && letters && (is_unit(last_bare) && after_quantity || noun) {
             s = rest.to_owned();
         } else {
             break;

@@ -3,12 +3,19 @@
 use proptest::prelude::*;
 use rzero_reward::{equivalent, verify};
 
-/// Cases of the random-input fuzz test (`--features long-fuzz` for 100 000).
-const FUZZ_CASES: u32 = if cfg!(feature = "long-fuzz") {
-    100_000
-} else {
-    2_000
-};
+/// Cases of the random-input fuzz tests (`--features long-fuzz` for 100 000;
+/// `PROPTEST_CASES=1000000` for any other count).
+fn fuzz_cases() -> u32 {
+    let default = if cfg!(feature = "long-fuzz") {
+        100_000
+    } else {
+        2_000
+    };
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 /// A small expression rendered twice: LaTeX style and plain style.
 #[derive(Debug, Clone)]
@@ -156,7 +163,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: FUZZ_CASES, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: fuzz_cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn random_latexish_strings_never_panic(a in prop_oneof![3 => latexish(), 1 => any::<String>()], b in latexish()) {
@@ -166,6 +173,68 @@ proptest! {
         prop_assert!(!backward.equal || backward.method != rzero_reward::Method::Different);
         let blank = rzero_reward::math::normalize::normalize(&a).is_empty();
         prop_assert!(verify(&a, &a).equal || blank, "{:?} is not equal to itself", a);
+    }
+}
+
+/// Pieces of model outputs: prose, anchors, math delimiters, boxes, numbers.
+const TEXT_TOKENS: [&str; 34] = [
+    "The answer is ",
+    "final answer is ",
+    "Answer: ",
+    "**",
+    "####",
+    " so ",
+    ". ",
+    "\n",
+    " and ",
+    ", ",
+    "$",
+    "$$",
+    "\\[",
+    "\\]",
+    "\\(",
+    "\\)",
+    "\\boxed{",
+    "\\fbox{",
+    "{",
+    "}",
+    "\\\\",
+    "12",
+    "-3",
+    "1,000",
+    "3,5",
+    "0.25",
+    "50%",
+    "\\%",
+    "\\frac{1}{2}",
+    "x = ",
+    "\\pm",
+    "\\left(",
+    "\\right)",
+    " [1, 2] ",
+];
+
+fn texty() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(TEXT_TOKENS.to_vec()), 0..80)
+        .prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: fuzz_cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_texts_never_panic_or_hang(
+        gold in prop_oneof![1 => texty(), 1 => latexish()],
+        pred in prop_oneof![4 => texty(), 1 => any::<String>()],
+    ) {
+        let started = std::time::Instant::now();
+        let out = rzero_reward::verify_texts(&gold, &pred);
+        prop_assert!(started.elapsed().as_secs_f64() < 1.0, "slow: {gold:?} {pred:?}");
+        prop_assert!(out.gold_answer.len() <= gold.len() + 16);
+        prop_assert!(out.pred_answer.len() <= pred.len() + 16);
+        let same = rzero_reward::verify_texts(&pred, &pred);
+        let blank = rzero_reward::math::normalize::normalize(&same.pred_answer).is_empty();
+        prop_assert!(same.verdict.equal || blank, "{pred:?} -> {:?}", same.pred_answer);
     }
 }
 

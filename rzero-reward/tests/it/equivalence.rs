@@ -8,8 +8,9 @@
 use rzero_reward::verify;
 use serde::Deserialize;
 
-/// Share of rows without an override on which we must give math-verify's verdict.
-const MIN_AGREEMENT: f64 = 0.97;
+/// Random rows where we knowingly differ from math-verify (gold, pred):
+/// math-verify rounds the percent before scaling it and misses by 1e-6.
+const KNOWN_RANDOM_DIFFERENCES: [(&str, &str); 1] = [("-15983.333333\\%", "-\\frac{959}{6}")];
 
 #[derive(Debug, Deserialize)]
 struct Case {
@@ -92,8 +93,9 @@ fn agrees_with_math_verify_on_case_file() {
         println!("  {miss}");
     }
     assert!(
-        agreement >= MIN_AGREEMENT,
-        "agreement {agreement:.4} < {MIN_AGREEMENT}"
+        misses.is_empty(),
+        "{} rows differ from math-verify",
+        misses.len()
     );
 }
 
@@ -127,6 +129,7 @@ fn agrees_with_math_verify_on_random_pairs() {
     let misses: Vec<&RandomCase> = cases
         .iter()
         .filter(|c| verify(&c.gold, &c.pred).equal != c.math_verify)
+        .filter(|c| !KNOWN_RANDOM_DIFFERENCES.contains(&(c.gold.as_str(), c.pred.as_str())))
         .collect();
     let agreement = 1.0 - misses.len() as f64 / cases.len() as f64;
     println!(
@@ -140,8 +143,10 @@ fn agrees_with_math_verify_on_random_pairs() {
             miss.rule, miss.gold, miss.pred, miss.math_verify
         );
     }
-    assert!(
-        agreement >= MIN_AGREEMENT,
-        "agreement {agreement:.4} < {MIN_AGREEMENT}"
-    );
+    assert!(misses.is_empty(), "{} new differences", misses.len());
+    for (gold, pred) in KNOWN_RANDOM_DIFFERENCES {
+        let row = cases.iter().find(|c| c.gold == gold && c.pred == pred);
+        let row = row.expect("a known difference is a row of the file");
+        assert_ne!(verify(gold, pred).equal, row.math_verify, "{gold} {pred}");
+    }
 }

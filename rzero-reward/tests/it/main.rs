@@ -7,4 +7,5 @@ mod cluster;
 mod equivalence;
 mod format;
 mod rewards;
+mod texts;
 mod vote;
