@@ -137,13 +137,7 @@ pub fn read_json<T: DeserializeOwned>(path: impl AsRef<Path>) -> Result<T> {
 /// Writes `value` as pretty JSON (with a final newline) to `path`,
 /// atomically.
 pub fn write_json<T: Serialize + ?Sized>(path: impl AsRef<Path>, value: &T) -> Result<()> {
-    let path = path.as_ref();
-    let mut bytes = serde_json::to_vec_pretty(value).map_err(|source| DataError::Serialize {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    bytes.push(b'\n');
-    Ok(rzero_fs::write_atomic(path, &bytes)?)
+    Ok(rzero_fs::write_json(path, value)?)
 }
 
 /// Writes records as JSONL to a temp file and renames it over the target on

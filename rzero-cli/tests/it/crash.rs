@@ -130,6 +130,25 @@ fn kill_after(mut child: Child, delay: Duration) -> Option<ExitStatus> {
     None
 }
 
+/// Sends SIGINT (Ctrl-C) to `child` and waits: true when it stopped at a
+/// safe point (exit code 130). It may also have finished first (exit 0) or
+/// died before its handler was installed (killed by SIGINT).
+fn ctrl_c(child: Child) -> bool {
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait_with_output().unwrap().status;
+    if sent.success() && status.code() == Some(130) {
+        return true;
+    }
+    assert!(
+        status.success() || status.signal() == Some(2),
+        "neither finished nor stopped: {status}"
+    );
+    false
+}
+
 fn is_done(out: &Path) -> bool {
     std::fs::read_to_string(out.join("state.json")).is_ok_and(|s| s.contains("\"done\""))
 }
@@ -276,18 +295,7 @@ fn ctrl_c_at_random_moments_exits_130_and_resumes_to_identical_files() {
         let child = command.spawn().unwrap();
         let delay = Duration::from_millis(200 + rng.below(span.as_millis() as u64 / 4));
         std::thread::sleep(delay);
-        let sent = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        let status = child.wait_with_output().unwrap().status;
-        if sent.success() && status.code() == Some(130) {
-            interrupts += 1;
-        } else if status.signal() == Some(2) {
-            // Ctrl-C before the handler was installed: a plain kill.
-        } else {
-            assert!(status.success(), "neither finished nor stopped: {status}");
-        }
+        interrupts += usize::from(ctrl_c(child));
         assert!(interrupts < 100, "the run makes no progress");
     }
     assert!(interrupts >= 3, "only {interrupts} interrupts landed");
@@ -391,17 +399,7 @@ fn pretraining_stopped_by_ctrl_c_exits_130_and_resumes_to_identical_files() {
         let resume = !std::mem::take(&mut first);
         let child = pretrain(config, &out, resume).spawn().unwrap();
         std::thread::sleep(Duration::from_millis(span / 20 + rng.below(span / 4)));
-        let sent = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        let status = child.wait_with_output().unwrap().status;
-        if sent.success() && status.code() == Some(130) {
-            interrupts += 1;
-        } else if status.signal() != Some(2) {
-            // Ctrl-C before the handler is a plain kill; anything else must be success.
-            assert!(status.success(), "neither finished nor stopped: {status}");
-        }
+        interrupts += usize::from(ctrl_c(child));
     }
     assert!(interrupts >= 2, "only {interrupts} interrupts landed");
     assert_success(&pretrain(config, &out, true).output().unwrap());
