@@ -405,3 +405,36 @@ fn pretraining_stopped_by_ctrl_c_exits_130_and_resumes_to_identical_files() {
     assert_success(&pretrain(config, &out, true).output().unwrap());
     assert_same_files(whole, &out, &PRETRAIN_RECORDS);
 }
+
+/// A damaged newest checkpoint (truncated, as by a full disk) is skipped for
+/// the last good one; when none is good, the error names the damaged file.
+#[test]
+fn pretraining_resumes_from_the_last_good_checkpoint() {
+    let (_, config, whole, _) = reference_pretrain();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("damaged");
+    let stop = pretrain(config, &out, false)
+        .args(["--stop-after", "10"])
+        .output()
+        .unwrap();
+    assert_success(&stop);
+    let newest = out.join("checkpoints/step_000010/model.safetensors");
+    let bytes = std::fs::read(&newest).unwrap();
+    std::fs::write(&newest, &bytes[..bytes.len() / 2]).unwrap();
+    assert_success(&pretrain(config, &out, true).output().unwrap());
+    assert_same_files(whole, &out, &PRETRAIN_RECORDS);
+
+    // Every checkpoint damaged: a clear error, nothing silently restarted.
+    for step in ["000020", "000024"] {
+        let weights = out.join(format!("checkpoints/step_{step}/optimizer.safetensors"));
+        std::fs::write(&weights, b"garbage").unwrap();
+    }
+    let result = pretrain(config, &out, true).output().unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("step_000024/optimizer.safetensors"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("7 bytes, the manifest says"), "{stderr}");
+}
