@@ -104,7 +104,7 @@ fn logits_on_gpu_match_cpu() {
 
 /// Ragged prompts and completions, so padding and masking are exercised too.
 fn ragged() -> (Vec<Vec<u32>>, Vec<Vec<u32>>) {
-    let prompts = vec![vec![1, 2, 3, 4, 5, 6, 7], vec![11], vec![300, 301, 302]];
+    let prompts = vec![vec![1, 2, 3, 4, 5, 6, 7], vec![11], vec![200, 201, 202]];
     let completions = vec![vec![7, 8, 9, 10], vec![12], vec![40, 41, 42, 43, 44, 45]];
     (prompts, completions)
 }
@@ -156,7 +156,7 @@ fn logprob_gradients_on_gpu_match_cpu() {
 
 fn sample(name: &str, device: &Device, sampling: Sampling) -> Vec<(Vec<u32>, Vec<f32>)> {
     let model = load(name, device);
-    let prompts: Vec<Vec<u32>> = vec![vec![1, 2, 3, 4, 5, 6, 7], vec![300, 301, 302]];
+    let prompts: Vec<Vec<u32>> = vec![vec![1, 2, 3, 4, 5, 6, 7], vec![200, 201, 202]];
     let options = GenerateOptions {
         max_new_tokens: 16,
         samples_per_prompt: 2,
