@@ -83,7 +83,9 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                // wgpu logs an ERROR when its GL fallback finds no EGL driver,
+                // even when Vulkan serves the device; RUST_LOG still shows it.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,wgpu_hal::gles=off")),
         )
         .with_writer(std::io::stderr)
         .init();
