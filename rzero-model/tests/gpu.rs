@@ -135,7 +135,12 @@ fn gradients(name: &str, device: &Device) -> (Vec<f32>, Vec<f32>) {
     let (prompts, completions) = ragged();
     let batch = CompletionBatch::new(&model, &prompts, &completions, &ad).unwrap();
     let grads = completion_logprobs(&model, &batch).sum().backward();
-    let q = model.layers[0].self_attn.q_proj.weight.grad(&grads).unwrap();
+    let q = model.layers[0]
+        .self_attn
+        .q_proj
+        .weight
+        .grad(&grads)
+        .unwrap();
     let embed = model.embed_tokens.weight.grad(&grads).unwrap();
     (to_vec(q), to_vec(embed))
 }
