@@ -9,6 +9,8 @@
 )]
 
 mod cmd;
+#[cfg(all(feature = "wgpu", unix))]
+mod gpu_env;
 mod progress;
 
 use std::process::ExitCode;
@@ -61,14 +63,38 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// Points `XDG_RUNTIME_DIR` at a private directory when it is unset, so the
+/// Vulkan driver under wgpu does not print an error on every device creation.
+#[cfg(all(feature = "wgpu", unix))]
+#[expect(unsafe_code, reason = "set_var is unsafe in edition 2024; see SAFETY")]
+fn set_runtime_dir() -> Result<Option<std::path::PathBuf>, String> {
+    let dir = gpu_env::runtime_dir()?;
+    if let Some(dir) = &dir {
+        // SAFETY: called first thing in `main`, before any thread exists, so
+        // nothing can read the environment concurrently.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", dir) };
+    }
+    Ok(dir)
+}
+
 fn main() -> ExitCode {
+    #[cfg(all(feature = "wgpu", unix))]
+    let runtime_dir = set_runtime_dir();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                // wgpu logs an ERROR when its GL fallback finds no EGL driver,
+                // even when Vulkan serves the device; RUST_LOG still shows it.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,wgpu_hal::gles=off")),
         )
         .with_writer(std::io::stderr)
         .init();
+    #[cfg(all(feature = "wgpu", unix))]
+    match runtime_dir {
+        Ok(Some(dir)) => tracing::info!("XDG_RUNTIME_DIR was unset; using {}", dir.display()),
+        Ok(None) => {}
+        Err(e) => tracing::warn!("XDG_RUNTIME_DIR is unset and no private one was made: {e}"),
+    }
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
