@@ -29,7 +29,7 @@ struct Cli {
 enum Command {
     /// Co-evolve a Challenger and a Solver (R-Zero); resumable.
     Run(cmd::run::RunArgs),
-    /// Greedy evaluation of a model on benchmarks.
+    /// Greedy and maj@m evaluation of a model on benchmarks, with standard errors.
     Eval(cmd::eval::EvalArgs),
     /// Plots and a Markdown summary of a run directory.
     Report(cmd::report::ReportArgs),

@@ -80,10 +80,33 @@ pub struct ChallengerConfig {
     pub reward_sampling: SamplingConfig,
     /// Reward form.
     pub reward_form: ChallengerRewardForm,
-    /// λ of the paper's reward form.
+    /// λ on the repetition penalty r_rep in either reward form (the
+    /// official code's and the paper's value is 1; 0 turns the penalty off,
+    /// the paper's "w/o repetition penalty" ablation).
     pub repetition_lambda: f64,
     /// BLEU-distance threshold of the repetition clustering.
     pub cluster_threshold: f64,
+    /// Train the Challenger (R-Zero). `false` keeps the base model as the
+    /// Challenger of every iteration: the paper's "Base Challenger" ablation.
+    #[serde(default = "yes")]
+    pub train: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Where the Solver's training labels come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelSource {
+    /// The majority vote of the Solver's samples (R-Zero).
+    #[default]
+    Majority,
+    /// The synthetic oracle's true answer: the ceiling of what Solver
+    /// training can do with the run's budget. Questions the oracle cannot
+    /// answer are dropped; the band still filters on the vote's p̂.
+    Oracle,
 }
 
 /// Question-set construction (docs/DESIGN.md §5).
@@ -100,6 +123,9 @@ pub struct QuestionSetConfig {
     pub label_sampling: SamplingConfig,
     /// Consistency band and optional dedup (docs/DESIGN.md §5).
     pub filter: FilterConfig,
+    /// Training labels: `majority` (R-Zero) or `oracle` (ceiling).
+    #[serde(default)]
+    pub labels: LabelSource,
 }
 
 /// Solver phase (docs/DESIGN.md §4, §6).
@@ -131,6 +157,10 @@ pub struct EvalConfig {
     pub limit: usize,
     /// Greedy completion budget.
     pub max_new_tokens: usize,
+    /// Also score maj@m: this many answers sampled per item with
+    /// `question_set.label_sampling`, majority vote (0 = greedy only).
+    #[serde(default)]
+    pub maj_m: usize,
 }
 
 /// A whole run.

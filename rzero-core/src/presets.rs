@@ -2,8 +2,8 @@
 //! 2 CPU cores) and `smoke` (CI, a minute or two).
 
 use crate::config::{
-    ChallengerConfig, ChallengerRewardForm, EvalConfig, GrpoSettings, InferenceConfig, Prompts,
-    QuestionSetConfig, RunConfig, SamplingConfig, SolverConfig, SolverRewardForm,
+    ChallengerConfig, ChallengerRewardForm, EvalConfig, GrpoSettings, InferenceConfig, LabelSource,
+    Prompts, QuestionSetConfig, RunConfig, SamplingConfig, SolverConfig, SolverRewardForm,
 };
 use crate::error::{CoreError, Result};
 use rzero_data::{Band, FilterConfig};
@@ -52,6 +52,7 @@ pub fn paper() -> RunConfig {
             reward_form: ChallengerRewardForm::Official,
             repetition_lambda: 1.0,
             cluster_threshold: 0.5,
+            train: true,
         },
         question_set: QuestionSetConfig {
             n: 8000,
@@ -59,6 +60,7 @@ pub fn paper() -> RunConfig {
             m_label: 9,
             label_sampling: sampling(1.0, 1.0, 40, 4096),
             filter: FilterConfig::default(),
+            labels: LabelSource::Majority,
         },
         solver: SolverConfig {
             rollout_steps: 15,
@@ -85,6 +87,7 @@ pub fn paper() -> RunConfig {
             .to_vec(),
             limit: 0,
             max_new_tokens: 4096,
+            maj_m: 0,
         },
         inference: InferenceConfig::default(),
     }

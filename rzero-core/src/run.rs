@@ -109,18 +109,29 @@ impl<'a> Runner<'a> {
 
     /// Total units of work of the run (for progress bars).
     pub fn total_units(&self) -> usize {
-        let per_iteration =
-            self.config.challenger.rollout_steps + 1 + self.config.solver.rollout_steps + 1;
-        1 + self.config.iterations * per_iteration
+        1 + self.config.iterations * self.units_per_iteration()
+    }
+
+    /// Challenger steps, question set, Solver steps, evaluation.
+    fn units_per_iteration(&self) -> usize {
+        self.challenger_units() + 1 + self.config.solver.rollout_steps + 1
+    }
+
+    fn challenger_units(&self) -> usize {
+        if self.config.challenger.train {
+            self.config.challenger.rollout_steps
+        } else {
+            0
+        }
     }
 
     fn units_done(&self, s: RunState) -> usize {
-        let c = &self.config;
-        let per_iteration = c.challenger.rollout_steps + 1 + c.solver.rollout_steps + 1;
+        let per_iteration = self.units_per_iteration();
+        let challenger = self.challenger_units();
         let within = match s.next {
-            Phase::Challenger { step } => step,
-            Phase::QuestionSet => c.challenger.rollout_steps,
-            Phase::Solver { step } => c.challenger.rollout_steps + 1 + step,
+            Phase::Challenger { step } => step.min(challenger),
+            Phase::QuestionSet => challenger,
+            Phase::Solver { step } => challenger + 1 + step,
             Phase::Eval => per_iteration - 1,
             Phase::Done => return self.total_units(),
         };
@@ -188,9 +199,14 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// Whether `role` is trained (the Base Challenger ablation is not).
+    fn trains(&self, role: Role) -> bool {
+        role == Role::Solver || self.config.challenger.train
+    }
+
     /// The model of `role` at the end of iteration `t` (0 = the base model).
     fn model_dir(&self, t: usize, role: Role) -> PathBuf {
-        if t == 0 {
+        if t == 0 || !self.trains(role) {
             return self.options.base_model.clone();
         }
         self.run.checkpoint(t, role, self.steps(role) - 1)
@@ -326,14 +342,27 @@ impl<'a> Runner<'a> {
 
     /// Which phase wrote `role`'s checkpoint of iteration `t`, step `step`.
     fn origin(&self, t: usize, role: Role, step: usize) -> Origin {
+        if t == 0 || !self.trains(role) {
+            return Origin {
+                phase: "base",
+                iteration: 0,
+                step: 0,
+            };
+        }
         Origin {
-            phase: if t == 0 { "base" } else { role.name() },
+            phase: role.name(),
             iteration: t,
-            step: if t == 0 { 0 } else { step },
+            step,
         }
     }
 
     fn challenger_phase(&mut self, t: usize, first: usize) -> Result<RunState> {
+        if !self.config.challenger.train {
+            return Ok(RunState {
+                iteration: t,
+                next: Phase::QuestionSet,
+            });
+        }
         let c = &self.config.challenger;
         let grpo = self.config.grpo.for_phase(c.group_size, c.global_batch);
         let (mut challenger, mut trainer) =

@@ -125,7 +125,14 @@ pub fn challenger_step(
             consistency: p,
         })
         .collect();
-    let parts = challenger_rewards(form(config), c.cluster_threshold, &batch);
+    let mut parts = challenger_rewards(form(config), c.cluster_threshold, &batch);
+    if c.reward_form == ChallengerRewardForm::Official {
+        // The official form has no λ (it is 1); scaling r_rep here too lets
+        // `repetition_lambda = 0` switch the penalty off in either form.
+        for part in &mut parts {
+            part.total += (1.0 - c.repetition_lambda) * part.repetition;
+        }
+    }
     let r_rep: Vec<f64> = parts.iter().map(|p| p.repetition).collect();
     let mut rollouts = Rollouts::default();
     for ((s, o), (part, &p)) in samples

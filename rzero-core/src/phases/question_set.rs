@@ -8,7 +8,7 @@ use rzero_data::filter::QuestionFilter;
 use rzero_data::{ChallengerSample, FilterReport, QuestionRecord};
 
 use super::{seed, solver_prompts, vote_on};
-use crate::config::RunConfig;
+use crate::config::{LabelSource, RunConfig};
 use crate::error::Result;
 use crate::metrics::{MetricsRecord, histogram01, mean_std};
 use crate::policy::{SampleRequest, Sampler, chat_prompt};
@@ -93,14 +93,19 @@ pub fn build_question_set(
             )
         })
         .collect();
-    let kept: Vec<QuestionRecord> = all
+    let mut kept: Vec<QuestionRecord> = all
         .iter()
         .filter(|r| filter.admit_question(r).is_ok())
         .cloned()
         .collect();
     let report = filter.report();
     let mut metrics = MetricsRecord::new(iteration, "question_set", 0);
+    // Metrics describe the majority vote, whichever labels train.
     set_metrics(&mut metrics, q.n, &all, &kept);
+    if q.labels == LabelSource::Oracle {
+        kept = oracle_labels(kept);
+        metrics.set("kept_oracle_labelled", kept.len() as f64);
+    }
     metrics.set("seconds_generate", seconds_generate);
     metrics.set("seconds_solver_sampling", seconds_solver_sampling);
     Ok(QuestionSet {
@@ -109,6 +114,17 @@ pub fn build_question_set(
         report,
         metrics,
     })
+}
+
+/// Replaces each pseudo-label by the oracle's answer; drops the questions
+/// the oracle cannot answer.
+fn oracle_labels(kept: Vec<QuestionRecord>) -> Vec<QuestionRecord> {
+    kept.into_iter()
+        .filter_map(|mut r| {
+            r.pseudo_label = r.oracle_answer.clone()?;
+            Some(r)
+        })
+        .collect()
 }
 
 fn label_is_true(r: &QuestionRecord) -> Option<bool> {

@@ -1,3 +1,4 @@
 //! Integration tests of rzero-core, linked as one binary.
 
+mod ablations;
 mod run;

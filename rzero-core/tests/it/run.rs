@@ -11,7 +11,7 @@ use rzero_core::rundir::{Role, RunDir};
 use rzero_core::state::{Phase, RunState};
 use rzero_core::{CoreError, RunConfig, preset};
 
-fn base_model() -> std::path::PathBuf {
+pub(crate) fn base_model() -> std::path::PathBuf {
     rzero_core::builtin::builtin_model_dir().expect("built-in model unpacks")
 }
 
@@ -29,7 +29,7 @@ fn smoke() -> RunConfig {
     c
 }
 
-fn run_to_end(dir: &Path, config: &RunConfig) -> Vec<MetricsRecord> {
+pub(crate) fn run_to_end(dir: &Path, config: &RunConfig) -> Vec<MetricsRecord> {
     init_run(dir, config, &base_model()).expect("init");
     let stop = StopFlag::default();
     let mut runner = Runner::open(dir, options(), &NoProgress, &stop).expect("open");

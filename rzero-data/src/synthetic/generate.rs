@@ -70,11 +70,11 @@ const ALL_OPS: &[Op] = &[Op::Add, Op::Sub, Op::Mul];
 fn shape(level: Level) -> Shape {
     let (ops, max_operand, ops_allowed, max_factor) = match level.get() {
         1 => (1, 9, PLUS_MINUS, Some(9)),
-        2 => (2, 9, ALL_OPS, Some(9)),
-        3 => (2, 99, ALL_OPS, Some(9)),
-        4 => (3, 99, ALL_OPS, Some(9)),
-        5 => (3, 999, ALL_OPS, Some(99)),
-        _ => (3, 999, ALL_OPS, None),
+        2 => (2, 9, PLUS_MINUS, Some(9)),
+        3 => (2, 9, ALL_OPS, Some(9)),
+        4 => (3, 9, ALL_OPS, Some(9)),
+        5 => (4, 9, ALL_OPS, Some(9)),
+        _ => (3, 99, ALL_OPS, Some(9)),
     };
     Shape {
         ops,
@@ -247,11 +247,15 @@ fn fallback(level: Level) -> Expr {
     let b = Expr::bin;
     match level.get() {
         1 => b(Op::Add, n(3), n(4)),
-        2 => b(Op::Add, n(7), b(Op::Mul, n(3), n(4))),
-        3 => b(Op::Sub, n(47), b(Op::Mul, n(8), n(6))),
-        4 => b(Op::Sub, b(Op::Mul, b(Op::Add, n(34), n(17)), n(6)), n(25)),
-        5 => b(Op::Add, b(Op::Mul, b(Op::Sub, n(345), n(67)), n(23)), n(8)),
-        _ => b(Op::Sub, b(Op::Mul, n(512), n(347)), n(88)),
+        2 => b(Op::Sub, b(Op::Add, n(7), n(3)), n(4)),
+        3 => b(Op::Add, n(7), b(Op::Mul, n(3), n(4))),
+        4 => b(Op::Add, b(Op::Mul, b(Op::Sub, n(6), n(8)), n(4)), n(9)),
+        5 => b(
+            Op::Add,
+            b(Op::Mul, b(Op::Sub, n(6), n(8)), n(4)),
+            b(Op::Mul, n(9), n(3)),
+        ),
+        _ => b(Op::Sub, n(47), b(Op::Mul, n(8), n(6))),
     }
 }
 

@@ -5,11 +5,16 @@
 //! | level | ops ≤ | operands ≤ | smaller `×` factor ≤ | \|values\| ≤ | negatives | example |
 //! |---|---|---|---|---|---|---|
 //! | 1 | 1 | 9 | no `×` | 18 | no | `3 + 4` |
-//! | 2 | 2 | 9 | 9 | 99 | no | `7 + 3 * 4` |
-//! | 3 | 2 | 99 | 9 | 999 | yes | `47 - 8 * 6` |
-//! | 4 | 3 | 99 | 9 | 9 999 | yes | `(34 + 17) * 6 - 25` |
-//! | 5 | 3 | 999 | 99 | 99 999 | yes | `(345 - 67) * 23 + 8` |
-//! | 6 | anything larger | | | | | `512 * 347 - 88 * 19` |
+//! | 2 | 2 | 9 | no `×` | 27 | no | `7 + 3 - 4` |
+//! | 3 | 2 | 9 | 9 | 99 | no | `7 + 3 * 4` |
+//! | 4 | 3 | 9 | 9 | 99 | yes | `(6 - 8) * 4 + 9` |
+//! | 5 | 4 | 9 | 9 | 99 | yes | `(6 - 8) * 4 + 9 * 3` |
+//! | 6 | anything larger | | | | | `47 - 8 * 6` |
+//!
+//! The ladder is one operation per level on single digits, so a small model
+//! that writes its working one step per line can climb it, while answering
+//! without working gets harder with every level (the built-in model's
+//! frontier). Operands of two digits or more are level 6.
 //!
 //! "Values" are the operands and every intermediate result; "smaller
 //! factor" is `min(|a|, |b|)` over the multiplications `a × b` performed.
@@ -95,29 +100,29 @@ const LIMITS: [Limits; 5] = [
     Limits {
         max_ops: 2,
         max_operand: 9,
+        max_factor: None,
+        max_abs: 27,
+        allow_negative: false,
+    },
+    Limits {
+        max_ops: 2,
+        max_operand: 9,
         max_factor: Some(9),
         max_abs: 99,
         allow_negative: false,
     },
     Limits {
-        max_ops: 2,
-        max_operand: 99,
+        max_ops: 3,
+        max_operand: 9,
         max_factor: Some(9),
-        max_abs: 999,
+        max_abs: 99,
         allow_negative: true,
     },
     Limits {
-        max_ops: 3,
-        max_operand: 99,
+        max_ops: 4,
+        max_operand: 9,
         max_factor: Some(9),
-        max_abs: 9_999,
-        allow_negative: true,
-    },
-    Limits {
-        max_ops: 3,
-        max_operand: 999,
-        max_factor: Some(99),
-        max_abs: 99_999,
+        max_abs: 99,
         allow_negative: true,
     },
 ];
@@ -204,34 +209,24 @@ mod tests {
 
     #[test]
     fn table_examples_have_their_levels() {
+        let b = Expr::bin;
         let cases = [
-            (Expr::bin(Op::Add, n(3), n(4)), 1),
-            (Expr::bin(Op::Add, n(7), Expr::bin(Op::Mul, n(3), n(4))), 2),
-            (Expr::bin(Op::Sub, n(47), Expr::bin(Op::Mul, n(8), n(6))), 3),
+            (b(Op::Add, n(3), n(4)), 1),
+            (b(Op::Sub, b(Op::Add, n(7), n(3)), n(4)), 2),
+            (b(Op::Add, n(7), b(Op::Mul, n(3), n(4))), 3),
             (
-                Expr::bin(
-                    Op::Sub,
-                    Expr::bin(Op::Mul, Expr::bin(Op::Add, n(34), n(17)), n(6)),
-                    n(25),
-                ),
+                b(Op::Add, b(Op::Mul, b(Op::Sub, n(6), n(8)), n(4)), n(9)),
                 4,
             ),
             (
-                Expr::bin(
+                b(
                     Op::Add,
-                    Expr::bin(Op::Mul, Expr::bin(Op::Sub, n(345), n(67)), n(23)),
-                    n(8),
+                    b(Op::Mul, b(Op::Sub, n(6), n(8)), n(4)),
+                    b(Op::Mul, n(9), n(3)),
                 ),
                 5,
             ),
-            (
-                Expr::bin(
-                    Op::Sub,
-                    Expr::bin(Op::Mul, n(512), n(347)),
-                    Expr::bin(Op::Mul, n(88), n(19)),
-                ),
-                6,
-            ),
+            (b(Op::Sub, n(47), b(Op::Mul, n(8), n(6))), 6),
         ];
         for (e, want) in cases {
             assert_eq!(level_of(&e).map(Level::get), Some(want), "{e}");
@@ -240,13 +235,22 @@ mod tests {
 
     #[test]
     fn band_edges() {
-        // 9 + 9 = 18 is level 1; 9 - 9 = 0 too; 3 - 4 goes negative → level 3.
+        // 9 + 9 = 18 is level 1; 9 - 9 = 0 too; 3 - 4 goes negative → level 4.
         assert_eq!(level_of(&Expr::bin(Op::Add, n(9), n(9))), Level::new(1));
         assert_eq!(level_of(&Expr::bin(Op::Sub, n(9), n(9))), Level::new(1));
-        assert_eq!(level_of(&Expr::bin(Op::Sub, n(3), n(4))), Level::new(3));
-        // 2 * 3 is level 2 (no multiplication at level 1); 10 + 1 is level 3.
-        assert_eq!(level_of(&Expr::bin(Op::Mul, n(2), n(3))), Level::new(2));
-        assert_eq!(level_of(&Expr::bin(Op::Add, n(10), n(1))), Level::new(3));
-        assert_eq!(level_of(&Expr::bin(Op::Mul, n(10), n(10))), Level::new(5));
+        assert_eq!(level_of(&Expr::bin(Op::Sub, n(3), n(4))), Level::new(4));
+        // 2 * 3 is level 3 (no multiplication below it); 10 + 1 is level 6.
+        assert_eq!(level_of(&Expr::bin(Op::Mul, n(2), n(3))), Level::new(3));
+        assert_eq!(level_of(&Expr::bin(Op::Add, n(10), n(1))), Level::new(6));
+        // 9 * 9 + 9 = 90 stays within level 3; 9 * 9 + 9 * 9 = 162 does not.
+        let nine_sq = || Expr::bin(Op::Mul, n(9), n(9));
+        assert_eq!(
+            level_of(&Expr::bin(Op::Add, nine_sq(), n(9))),
+            Level::new(3)
+        );
+        assert_eq!(
+            level_of(&Expr::bin(Op::Add, nine_sq(), nine_sq())),
+            Level::new(6)
+        );
     }
 }

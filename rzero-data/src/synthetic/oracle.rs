@@ -103,7 +103,7 @@ mod tests {
         let a = oracle("What is 3 + 4 * 2?").unwrap();
         assert_eq!(
             (a.answer, a.level.get(), a.surface),
-            (11, 2, Surface::Expression)
+            (11, 3, Surface::Expression)
         );
         let q = "Tom has 3 bags of 12 apples each. Then Tom gives away 5 apples. \
                  How many apples does Tom have now?";

@@ -89,6 +89,17 @@ pub fn solver_conversation(task: &Task) -> Conversation {
     }
 }
 
+/// The Solver's answer without working: the empty think block Qwen3's
+/// template renders for a reply with no reasoning. The built-in model learns
+/// both forms, so thinking is a skill it has but does not always use.
+pub fn solver_direct_conversation(task: &Task) -> Conversation {
+    Conversation {
+        system: SOLVER_SYSTEM.to_string(),
+        user: task.question.clone(),
+        assistant: format!("\\boxed{{{}}}", task.answer_text()),
+    }
+}
+
 /// What Qwen3's template emits for system + user with
 /// `add_generation_prompt=True` (thinking not disabled).
 pub fn render_prompt_chatml(system: &str, user: &str) -> String {
@@ -154,6 +165,15 @@ impl Document {
             Role::Challenger => challenger_conversation(task),
             Role::Solver => solver_conversation(task),
         };
+        Self::from_conversation(task, role, &conversation)
+    }
+
+    /// A Solver document that answers `task` without working.
+    pub fn solver_direct(task: &Task) -> Document {
+        Self::from_conversation(task, Role::Solver, &solver_direct_conversation(task))
+    }
+
+    fn from_conversation(task: &Task, role: Role, conversation: &Conversation) -> Document {
         Document {
             role,
             level: task.level,

@@ -127,7 +127,7 @@ fn math_avg_and_overall() {
 
 #[test]
 fn synthetic_levels_are_benchmarks_too() {
-    use rzero_data::synthetic::Level;
+    use rzero_data::synthetic::{HeldOutConfig, Level};
     let b = Benchmark::from_name("synthetic_l4").unwrap();
     assert_eq!(b, Benchmark::Synthetic(Level::new(4).unwrap()));
     assert_eq!(b.name(), "synthetic_l4");
@@ -136,7 +136,7 @@ fn synthetic_levels_are_benchmarks_too() {
     assert_eq!(all.len(), 6);
     for b in all {
         let items = load_benchmark(&b.default_dir(), b).unwrap();
-        assert_eq!(items.len(), 100, "{b}");
+        assert_eq!(items.len(), HeldOutConfig::default().per_level, "{b}");
         assert_eq!(solver_user_message(b, &items[0]), items[0].question);
     }
     assert_eq!(Benchmark::Gsm8k.default_dir(), default_bench_dir());

@@ -130,6 +130,39 @@ fn challenger_documents_can_have_their_own_word_problem_share() {
 }
 
 #[test]
+fn a_share_of_solver_documents_answers_without_working() {
+    let heldout = small_heldout();
+    let config = CorpusConfig {
+        documents: 4000,
+        solver_direct_fraction: 0.6,
+        ..CorpusConfig::default()
+    };
+    let docs: Vec<Document> = pretraining_corpus(&config, &heldout).unwrap().collect();
+    let empty_think = |d: &Document| d.completion.starts_with("<think>\n\n</think>\n\n\\boxed{");
+    let solver: Vec<_> = docs.iter().filter(|d| d.role == Role::Solver).collect();
+    let direct = solver.iter().filter(|d| empty_think(d)).count() as f64 / solver.len() as f64;
+    assert!((direct - 0.6).abs() < 0.03, "direct share {direct}");
+    // Challenger documents are untouched; working documents keep their steps.
+    assert!(
+        docs.iter()
+            .filter(|d| d.role == Role::Challenger)
+            .all(|d| d.completion.contains("<question>"))
+    );
+    assert!(
+        solver
+            .iter()
+            .filter(|d| !empty_think(d))
+            .all(|d| d.completion.contains('='))
+    );
+    let bad = CorpusConfig {
+        solver_direct_fraction: 1.2,
+        ..config
+    };
+    let err = pretraining_corpus(&bad, &heldout).unwrap_err();
+    assert!(err.to_string().contains("solver_direct_fraction"), "{err}");
+}
+
+#[test]
 fn invalid_corpus_configs_name_the_key() {
     let heldout = small_heldout();
     let bad = CorpusConfig {
@@ -173,7 +206,7 @@ fn committed_heldout_matches_the_generator() {
     for level in Level::all() {
         let path = default_heldout_dir().join(format!("synthetic_l{level}.jsonl"));
         let committed: Vec<EvalItem> = read_jsonl(&path).unwrap();
-        assert_eq!(committed.len(), 100);
+        assert_eq!(committed.len(), HeldOutConfig::default().per_level);
         assert_eq!(committed, heldout.items(level), "{}", path.display());
     }
 }

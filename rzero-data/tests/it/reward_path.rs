@@ -65,7 +65,7 @@ fn question_record_from_a_vote_carries_votes_and_oracle() {
     assert_eq!(record.class_sizes, [3, 1]);
     assert!((record.consistency - 0.6).abs() < 1e-12);
     assert_eq!(record.oracle_answer.as_deref(), Some("11"));
-    assert_eq!(record.oracle_level, Some(2));
+    assert_eq!(record.oracle_level, Some(3));
     assert_eq!(record.pseudo_label_correct(), Some(true));
     let foreign = QuestionRecord::from_vote(
         2,
