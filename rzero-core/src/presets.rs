@@ -117,7 +117,7 @@ pub fn tiny() -> RunConfig {
     c.solver.global_batch = 16;
     c.solver.sampling.max_new_tokens = 96;
     c.eval.benches = vec!["synthetic".into()];
-    c.eval.limit = 60;
+    c.eval.limit = 0;
     c.eval.max_new_tokens = 96;
     c
 }

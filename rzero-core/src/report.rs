@@ -151,26 +151,42 @@ fn plots(dir: &Path, m: &[MetricsRecord]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// `acc ± se` in percent (`acc` alone for a report written before
+/// standard errors were recorded).
+fn with_se(acc: Option<f64>, se: Option<f64>) -> String {
+    match (acc, se) {
+        (Some(a), Some(se)) => format!("{:.1} ± {:.1}", 100.0 * a, 100.0 * se),
+        (Some(a), None) => format!("{:.1}", 100.0 * a),
+        _ => "–".into(),
+    }
+}
+
 fn eval_table(md: &mut String, evals: &[EvalReport]) {
     let names: Vec<&String> = evals
         .first()
         .map(|e| e.accuracy.keys().collect())
         .unwrap_or_default();
+    let mean = evals.iter().any(|e| e.synthetic_mean.is_some());
     let _ = writeln!(
         md,
-        "| iteration | {} | boxed |",
+        "| iteration | {}{} | boxed |",
         names
             .iter()
             .map(|n| n.as_str())
             .collect::<Vec<_>>()
-            .join(" | ")
+            .join(" | "),
+        if mean { " | synthetic mean" } else { "" }
     );
-    let _ = writeln!(md, "|---|{}---|", "---|".repeat(names.len()));
+    let columns = names.len() + usize::from(mean);
+    let _ = writeln!(md, "|---|{}---|", "---|".repeat(columns));
     for e in evals {
-        let cells: Vec<String> = names
+        let mut cells: Vec<String> = names
             .iter()
-            .map(|n| format!("{:.1}", 100.0 * e.accuracy.get(*n).copied().unwrap_or(0.0)))
+            .map(|n| with_se(e.accuracy.get(*n).copied(), e.stderr.get(*n).copied()))
             .collect();
+        if mean {
+            cells.push(with_se(e.synthetic_mean, e.synthetic_mean_stderr));
+        }
         let _ = writeln!(
             md,
             "| {} | {} | {:.1} |",
@@ -179,19 +195,23 @@ fn eval_table(md: &mut String, evals: &[EvalReport]) {
             100.0 * e.boxed_rate
         );
     }
+    let _ = writeln!(
+        md,
+        "\n± one standard error, `sqrt(p(1 − p)/n)` per set over its n items (the mean's: `sqrt(Σ se²)/k`)."
+    );
 }
 
 fn question_table(md: &mut String, m: &[MetricsRecord]) {
     let _ = writeln!(
         md,
-        "| iteration | labelled | kept | pseudo-label acc. (kept) | oracle level (kept) | Solver true acc. (kept) |"
+        "| iteration | labelled | kept | pseudo-label acc. (kept) | oracle level (kept) | Solver true acc. (kept) | distinct questions (all) |"
     );
-    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
     let pct = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{:.1}", 100.0 * v));
     for r in m.iter().filter(|r| r.phase == "question_set") {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             r.iteration,
             r.get("labelled").unwrap_or(0.0),
             r.get("kept").unwrap_or(0.0),
@@ -199,6 +219,7 @@ fn question_table(md: &mut String, m: &[MetricsRecord]) {
             r.get("oracle_level_mean_kept")
                 .map_or("–".into(), |v| format!("{v:.2}")),
             pct(r.get("solver_true_accuracy_kept")),
+            pct(r.get("distinct_rate_all")),
         );
     }
 }
@@ -301,6 +322,34 @@ mod tests {
             r.set(k, *v);
         }
         r
+    }
+
+    #[test]
+    fn eval_table_shows_standard_errors_and_the_synthetic_mean() {
+        let map = |pairs: &[(&str, f64)]| -> BTreeMap<String, f64> {
+            pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+        };
+        let report = EvalReport {
+            iteration: 2,
+            accuracy: map(&[("synthetic_l1", 0.9), ("synthetic_l2", 0.5)]),
+            stderr: map(&[("synthetic_l1", 0.019), ("synthetic_l2", 0.0316)]),
+            items: BTreeMap::new(),
+            boxed_rate: 1.0,
+            synthetic_mean: Some(0.7),
+            synthetic_mean_stderr: Some(0.0184),
+            majority: None,
+        };
+        let mut old = report.clone();
+        old.stderr.clear();
+        old.synthetic_mean_stderr = None;
+        let mut md = String::new();
+        eval_table(&mut md, &[report, old]);
+        assert!(md.contains("| synthetic_l1 | synthetic_l2 | synthetic mean | boxed |"));
+        assert!(
+            md.contains("| 2 | 90.0 ± 1.9 | 50.0 ± 3.2 | 70.0 ± 1.8 | 100.0 |"),
+            "{md}"
+        );
+        assert!(md.contains("| 2 | 90.0 | 50.0 | 70.0 | 100.0 |"), "{md}");
     }
 
     #[test]

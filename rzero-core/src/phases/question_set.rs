@@ -155,6 +155,15 @@ fn set_metrics(m: &mut MetricsRecord, n: usize, all: &[QuestionRecord], kept: &[
     m.set("labelled", all.len() as f64);
     m.set("kept", kept.len() as f64);
     m.set("band_yield", kept.len() as f64 / all.len().max(1) as f64);
+    // Diversity: the share of distinct (normalised) question texts.
+    let distinct: std::collections::HashSet<String> = all
+        .iter()
+        .map(|r| rzero_data::filter::normalize_question(&r.question))
+        .collect();
+    m.set(
+        "distinct_rate_all",
+        distinct.len() as f64 / all.len().max(1) as f64,
+    );
     let consistency: Vec<f64> = all.iter().map(|r| r.consistency).collect();
     for (b, count) in histogram01(&consistency, 5).into_iter().enumerate() {
         m.set(&format!("consistency_hist_{b}"), count as f64);
