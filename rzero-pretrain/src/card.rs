@@ -150,22 +150,31 @@ fn capability_section(s: &mut String, report: &CapabilityReport) {
     let _ = writeln!(
         s,
         "\n## Capability profile\n\nGreedy decoding under the Solver prompt on the held-out set \
-         (`rzero_data::synthetic::HeldOut`, seed {}), {} new tokens at most:\n",
+         (`rzero_data::synthetic::HeldOut`, seed {}), {} new tokens at most; maj@{} is the \
+         majority answer of {} samples at temperature 1.0 (± one standard error):\n",
         rzero_data::synthetic::HELDOUT_SEED,
-        report.config.max_new_tokens
+        report.config.max_new_tokens,
+        report.config.maj_m,
+        report.config.maj_m,
     );
     let _ = writeln!(
         s,
-        "| level | items | well-formed `\\boxed{{}}` | correct |\n|---:|---:|---:|---:|"
+        "| level | items | well-formed `\\boxed{{}}` | greedy correct | maj@m correct |\n|---:|---:|---:|---:|---:|"
     );
+    let pct = |p: f64, n: usize| {
+        let se = (p * (1.0 - p) / n.max(1) as f64).sqrt();
+        format!("{:.1} ± {:.1} %", 100.0 * p, 100.0 * se)
+    };
     for l in &report.levels {
         let _ = writeln!(
             s,
-            "| {} | {} | {:.0} % | {:.0} % |",
+            "| {} | {} | {:.0} % | {} | {} |",
             l.level,
             l.items,
             100.0 * l.boxed as f64 / l.items.max(1) as f64,
-            100.0 * l.accuracy()
+            pct(l.accuracy(), l.items),
+            l.majority_accuracy()
+                .map_or("–".into(), |m| pct(m, l.items)),
         );
     }
     let c = &report.challenger;
@@ -176,12 +185,16 @@ fn capability_section(s: &mut String, report: &CapabilityReport) {
          answerable questions by level 1–6: {:?}.\n",
         c.samples, report.config.seed, c.well_formed, c.answerable, c.self_consistent, c.by_level
     );
-    let _ = writeln!(s, "| target (issue 5) | measured | met |\n|---|---:|---|");
+    let _ = writeln!(s, "| target | measured | met |\n|---|---:|---|");
     for (name, value, ok) in report.targets() {
+        let measured = if name.ends_with("(count)") {
+            format!("{value}")
+        } else {
+            format!("{:.1} %", 100.0 * value)
+        };
         let _ = writeln!(
             s,
-            "| {name} | {:.1} % | {} |",
-            100.0 * value,
+            "| {name} | {measured} | {} |",
             if ok { "yes" } else { "**no**" }
         );
     }

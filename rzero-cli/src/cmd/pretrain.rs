@@ -51,8 +51,11 @@ pub struct PretrainArgs {
     #[arg(long)]
     no_eval: bool,
     /// Held-out questions per level in the evaluation.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 250)]
     per_level: usize,
+    /// Samples per question for maj@m in the evaluation (0: greedy only).
+    #[arg(long, default_value_t = 8)]
+    maj: usize,
     /// Challenger samples (temperature 1.0) in the evaluation.
     #[arg(long, default_value_t = 200)]
     challenger_samples: usize,
@@ -115,21 +118,31 @@ fn config(args: &PretrainArgs) -> anyhow::Result<PretrainConfig> {
 }
 
 fn print_report(report: &CapabilityReport) {
-    println!("level  items  boxed  correct");
+    println!(
+        "level  items  boxed  greedy %  maj@{} %",
+        report.config.maj_m
+    );
     for l in &report.levels {
+        let maj = l
+            .majority_accuracy()
+            .map_or("-".to_string(), |m| format!("{:.1}", 100.0 * m));
         println!(
-            "{:>5}  {:>5}  {:>5}  {:>6.1} %",
+            "{:>5}  {:>5}  {:>5}  {:>8.1}  {:>7}",
             l.level,
             l.items,
             l.boxed,
-            100.0 * l.accuracy()
+            100.0 * l.accuracy(),
+            maj
         );
     }
     for (name, value, ok) in report.targets() {
+        let measured = if name.ends_with("(count)") {
+            format!("{value:>8}")
+        } else {
+            format!("{:>6.1} %", 100.0 * value)
+        };
         println!(
-            "{:<52} {:>6.1} %  {}",
-            name,
-            100.0 * value,
+            "{name:<56} {measured}  {}",
             if ok { "met" } else { "MISSED" }
         );
     }
@@ -142,6 +155,7 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
     let eval_config = CapabilityConfig {
         per_level: args.per_level,
         challenger_samples: args.challenger_samples,
+        maj_m: args.maj,
         ..CapabilityConfig::default()
     };
     if let Some(dir) = &args.eval_only {
