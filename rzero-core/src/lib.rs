@@ -26,6 +26,7 @@ pub mod presets;
 pub mod progress;
 pub mod remote;
 pub mod report;
+pub mod report_compare;
 pub mod run;
 pub mod rundir;
 pub mod seeds;
