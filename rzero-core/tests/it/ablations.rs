@@ -182,3 +182,25 @@ fn maj_at_m_counts_the_majority_of_sampled_answers_with_standard_errors() {
     config.eval.maj_m = 0;
     assert_eq!(score(vec![3; 4], false, &config), None);
 }
+
+#[test]
+fn each_shipped_ablation_config_changes_exactly_its_switch() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/ablations");
+    let tiny = preset("tiny").unwrap();
+    let layered = |name: &str| {
+        RunConfig::layered(Some("tiny"), Some(&dir.join(name)), &[])
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let mut want = tiny.clone();
+    want.question_set.labels = LabelSource::Oracle;
+    assert_eq!(layered("oracle-labels.toml"), want);
+    let mut want = tiny.clone();
+    want.challenger.train = false;
+    assert_eq!(layered("base-challenger.toml"), want);
+    let mut want = tiny.clone();
+    want.challenger.repetition_lambda = 0.0;
+    assert_eq!(layered("no-repetition-penalty.toml"), want);
+    let mut want = tiny;
+    want.question_set.filter.band = rzero_data::Band::Range { lo: 0.0, hi: 1.0 };
+    assert_eq!(layered("no-band.toml"), want);
+}
