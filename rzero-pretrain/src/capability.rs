@@ -310,6 +310,7 @@ mod tests {
             (4, 3, 2)
         );
         assert_eq!(score.self_consistent, 1);
-        assert_eq!(score.by_level[0] + score.by_level[1], 2);
+        // 3 + 4 is level 1; 2 * 9 - 1 (a product) is level 3.
+        assert_eq!((score.by_level[0], score.by_level[2]), (1, 1));
     }
 }

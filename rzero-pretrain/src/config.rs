@@ -105,6 +105,11 @@ pub struct PretrainConfig {
     pub checkpoint_every: u64,
     /// Checkpoints kept on disk (older ones are deleted).
     pub keep_checkpoints: usize,
+    /// Continue from this model directory (its weights and tokenizer, whose
+    /// shape must equal `model`) instead of a fresh tokenizer and init: a
+    /// second curriculum stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<std::path::PathBuf>,
 }
 
 impl PretrainConfig {
@@ -164,6 +169,7 @@ impl PretrainConfig {
             eval_every: 250,
             checkpoint_every: 250,
             keep_checkpoints: 2,
+            init_from: None,
         }
     }
 

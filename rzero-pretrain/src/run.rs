@@ -151,9 +151,14 @@ pub fn pretrain(
     progress.stage("corpus");
     let (train_docs, validation_docs) = corpus_documents(config)?;
     progress.stage("tokenizer");
-    let tokenizer = match resume_from {
-        Some(_) => load_tokenizer(out)?,
-        None => {
+    let tokenizer = match (&resume_from, &config.init_from) {
+        (Some(_), _) => load_tokenizer(out)?,
+        (None, Some(init)) => {
+            let tokenizer = load_tokenizer(init)?;
+            write_tokenizer_files(&tokenizer, out)?;
+            tokenizer
+        }
+        (None, None) => {
             let texts: Vec<String> = train_docs
                 .iter()
                 .take(config.tokenizer_documents)
@@ -169,11 +174,14 @@ pub fn pretrain(
     progress.stage("model");
     let model_config = config.model.to_config(tokenizer.get_vocab_size(true));
     let device = options.device.clone().autodiff();
-    let fresh = seeded_init(
+    let mut fresh = seeded_init(
         model_config.init(&device),
         config.seed,
         model_config.initializer_range,
     );
+    if let (None, Some(init)) = (&resume_from, &config.init_from) {
+        rzero_model::weights::load_weights(&mut fresh, init)?;
+    }
     let (model, optimizer) = match &resume_from {
         Some(dir) => load_checkpoint(dir, fresh, &options.device.clone().inner())?,
         None => (fresh, AdamW::new(config.optimizer)),

@@ -34,6 +34,10 @@ pub struct PretrainArgs {
     /// A JSON `PretrainConfig` replacing the tiny recipe.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Start from this model directory's weights and tokenizer (a second
+    /// curriculum stage) instead of a fresh init.
+    #[arg(long, value_name = "DIR")]
+    init: Option<PathBuf>,
     /// Tokens the loss is taken over.
     #[arg(long, value_enum)]
     loss_tokens: Option<LossTokensArg>,
@@ -41,7 +45,7 @@ pub struct PretrainArgs {
     #[arg(long, value_name = "N")]
     stop_after: Option<u64>,
     /// Only measure the capability profile of the model in DIR.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["out", "resume", "steps", "config"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["out", "resume", "steps", "config", "init"])]
     eval_only: Option<PathBuf>,
     /// With --eval-only: also compare with transformers' logits in FILE
     /// (written by rzero-pretrain/tests/fixtures/tiny_model/check_transformers.py).
@@ -107,6 +111,9 @@ fn config(args: &PretrainArgs) -> anyhow::Result<PretrainConfig> {
     }
     if let Some(seed) = args.seed {
         config.seed = seed;
+    }
+    if let Some(init) = &args.init {
+        config.init_from = Some(init.clone());
     }
     if let Some(which) = args.loss_tokens {
         config.loss_tokens = match which {

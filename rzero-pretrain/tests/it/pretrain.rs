@@ -57,6 +57,48 @@ fn smoke_run_loss_falls_and_the_output_loads_with_rzero_model() {
 }
 
 #[test]
+fn a_second_stage_starts_from_the_first_stages_weights_and_tokenizer() {
+    let first = tempfile::tempdir().unwrap();
+    let config = PretrainConfig::smoke();
+    let a = pretrain(
+        &config,
+        &options(first.path(), false, None),
+        &mut NoProgress,
+    )
+    .unwrap();
+    let second = tempfile::tempdir().unwrap();
+    let stage2 = PretrainConfig {
+        init_from: Some(first.path().to_path_buf()),
+        seed: 7,
+        ..config.clone()
+    };
+    let b = pretrain(
+        &stage2,
+        &options(second.path(), false, None),
+        &mut NoProgress,
+    )
+    .unwrap();
+    let read = |d: &Path| std::fs::read(d.join("tokenizer.json")).unwrap();
+    assert_eq!(
+        read(first.path()),
+        read(second.path()),
+        "the tokenizer is kept"
+    );
+    // A fresh start is far worse after its first 4 steps than a trained model.
+    let (a0, b0) = (a.state.history[0].val_loss, b.state.history[0].val_loss);
+    let a_end = a.state.history.last().unwrap().val_loss;
+    assert!(b0 < a0 - 0.3 && b0 < a_end + 0.3, "{a0} {a_end} {b0}");
+    // A directory that is not a model is an error naming it.
+    let bad = PretrainConfig {
+        init_from: Some(second.path().join("missing")),
+        ..config
+    };
+    let third = tempfile::tempdir().unwrap();
+    let err = pretrain(&bad, &options(third.path(), false, None), &mut NoProgress).unwrap_err();
+    assert!(err.to_string().contains("missing"), "{err}");
+}
+
+#[test]
 fn resumed_run_matches_an_uninterrupted_one_bit_for_bit() {
     let config = PretrainConfig::smoke();
     let whole = tempfile::tempdir().unwrap();
