@@ -39,13 +39,24 @@ pub fn model_card(
         s,
         "# rzero tiny: a Qwen3-architecture base model for synthetic arithmetic\n"
     );
+    let origin = match &config.init_from {
+        Some(init) => format!(
+            "Trained by `rzero pretrain` in two stages: it starts from the model in `{}` \
+             (its weights and tokenizer) and continues on this recipe's corpus.",
+            init.display()
+        ),
+        None => "Trained from scratch by `rzero pretrain`.".to_string(),
+    };
     let _ = writeln!(
         s,
-        "Trained from scratch by `rzero pretrain` on documents rendered with the Qwen3 chat \
-         template and the exact Challenger and Solver prompts of R-Zero (docs/DESIGN.md §2, §8). \
-         The intended profile (issue 5) is a model that solves easy arithmetic and fails hard \
-         arithmetic, so the Challenger has an edge to find; the capability table below says how \
-         far this checkpoint gets.\n"
+        "{origin} Its documents are rendered with the Qwen3 chat template and the exact \
+         Challenger and Solver prompts of R-Zero (docs/DESIGN.md §2, §8); {:.0} % of the Solver \
+         documents answer without working (an empty think block). The intended profile \
+         (issues 5 and 12) is a model that can work arithmetic out step by step but usually \
+         answers directly, so its greedy accuracy falls over the levels while a majority vote \
+         over samples stays higher: the headroom self-evolution can turn into greedy accuracy. \
+         The capability table below says how far this checkpoint gets.\n",
+        100.0 * config.corpus.solver_direct_fraction
     );
     let _ = writeln!(s, "## How it was made\n\n```\n{}\n```\n", record.command);
     let _ = writeln!(s, "| value | |\n|---|---|");
@@ -73,13 +84,15 @@ pub fn model_card(
         (
             "corpus",
             format!(
-                "{} documents ({} used after the length filter), Challenger share {}, word problems {} (Challenger {}), level weights {:?}",
+                "{} documents ({} used after the length filter, seed {}), Challenger share {}, word problems {} (Challenger {}), level weights {:?}, Solver answers without working {}",
                 config.corpus.documents,
                 record.documents.0,
+                config.corpus.seed,
                 config.corpus.challenger_fraction,
                 config.corpus.word_problem_fraction,
                 config.corpus.word_problem_share(Role::Challenger),
-                config.corpus.level_weights
+                config.corpus.level_weights,
+                config.corpus.solver_direct_fraction
             ),
         ),
         (
