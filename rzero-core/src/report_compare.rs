@@ -19,7 +19,7 @@ struct Figure {
     scale: f64,
 }
 
-const FIGURES: [Figure; 7] = [
+const FIGURES: [Figure; 8] = [
     Figure {
         phase: "eval",
         key: "accuracy_synthetic_mean",
@@ -55,6 +55,12 @@ const FIGURES: [Figure; 7] = [
         key: "solver_true_accuracy_kept",
         title: "Solver's true accuracy on its kept questions (%)",
         scale: 100.0,
+    },
+    Figure {
+        phase: "challenger",
+        key: "oracle_level_mean",
+        title: "Challenger's questions in training: oracle level (mean over the iteration's steps)",
+        scale: 1.0,
     },
     Figure {
         phase: "challenger",
