@@ -94,11 +94,19 @@ pub fn paper() -> RunConfig {
 }
 
 /// The built-in tiny model on 2 CPU cores: every mechanism, scaled down so
-/// three iterations take minutes.
+/// three iterations take minutes. Departures from the paper's values beyond
+/// the sizes, each measured on the built-in model (docs/RESULTS.md, seed 1):
+/// - GRPO lr 1e-4 (paper 1e-6): at 2e-5 the KL to the reference stays below
+///   0.002 and oracle-labelled training moves the held-out mean by 1 point
+///   in an iteration; 1e-4 moves it by 39 (KL ≤ 0.02); 5e-4 by 31 (KL 0.05–0.08).
+/// - Band 0.6 ≤ p̂ ≤ 0.9 (paper 0.3–0.8): on the paper's band the tiny
+///   Solver's majority vote is right on 51 % of the kept questions in
+///   iteration 1; on this one 78 %.
 pub fn tiny() -> RunConfig {
     let mut c = paper();
     c.preset = "tiny".into();
-    c.grpo.optimizer.lr = 2e-5;
+    c.grpo.optimizer.lr = 1e-4;
+    c.question_set.filter.band = Band::Range { lo: 0.6, hi: 0.9 };
     c.grpo.micro_batch_rows = 32;
     c.challenger.rollout_steps = 4;
     c.challenger.prompts_per_step = 16;
