@@ -200,7 +200,10 @@ fn each_shipped_ablation_config_changes_exactly_its_switch() {
     let mut want = tiny.clone();
     want.challenger.repetition_lambda = 0.0;
     assert_eq!(layered("no-repetition-penalty.toml"), want);
-    let mut want = tiny;
+    let mut want = tiny.clone();
     want.question_set.filter.band = rzero_data::Band::Range { lo: 0.0, hi: 1.0 };
     assert_eq!(layered("no-band.toml"), want);
+    let mut want = tiny;
+    want.question_set.filter.band = rzero_data::Band::OFFICIAL;
+    assert_eq!(layered("paper-band.toml"), want);
 }
