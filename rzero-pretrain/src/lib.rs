@@ -21,7 +21,7 @@
 //! # Example
 //!
 //! Train a tokenizer on a few lines; [`pretrain`] does this on the corpus
-//! before it trains the model (`examples/smoke.rs` runs a whole pretraining).
+//! before it trains the model (`examples/pretrain_smoke.rs` runs a whole pretraining).
 //!
 //! ```
 //! use rzero_pretrain::bpe::{BpeConfig, MIN_VOCAB_SIZE, train_bpe};

@@ -1,7 +1,7 @@
 //! Pretrains the seconds-long smoke recipe (a 2-layer Qwen3 of width 32)
 //! into a directory and prints its loss curve.
 //!
-//! `cargo run -p rzero-pretrain --example smoke -- [OUT_DIR]`
+//! `cargo run -p rzero-pretrain --example pretrain_smoke -- [OUT_DIR]`
 //! (default: a fresh temporary directory, removed at the end).
 #![expect(clippy::print_stdout, reason = "an example prints its result")]
 
@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         resume: false,
         device: Device::flex(),
         stop_after: None,
-        command: "cargo run -p rzero-pretrain --example smoke".into(),
+        command: "cargo run -p rzero-pretrain --example pretrain_smoke".into(),
         stop: Default::default(),
     };
     let outcome = pretrain(&PretrainConfig::smoke(), &options, &mut NoProgress)?;
