@@ -42,7 +42,7 @@ def generate(model, tok, questions, batch=250, max_new=128):
         enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         with torch.no_grad():
             ids = model.generate(**enc, do_sample=False, max_new_tokens=max_new,
-                                 pad_token_id=tok.pad_token_id or tok.eos_token_id)
+                                 pad_token_id=tok.eos_token_id if tok.pad_token_id is None else tok.pad_token_id)
         out += tok.batch_decode(ids[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
     return out
 

@@ -197,27 +197,26 @@ fn killed_inside_each_kind_of_write_resumes_to_identical_files() {
 fn killed_at_random_moments_resumes_to_identical_files() {
     let (_, config, whole, span) = reference_run();
     let tmp = tempfile::tempdir().unwrap();
-    let killed = tmp.path().join("killed");
     let mut rng = SplitMix(0x5eed_2026);
     // Each start lives 2-12 % of an uninterrupted run's time: kills land in
     // every phase as the run advances.
-    let span = span.as_millis() as u64;
-    let mut kills = 0;
-    let mut first = true;
-    while kills < 30 && !is_done(&killed) {
-        let delay = Duration::from_millis(span / 50 + rng.below(span / 10));
-        let mut command = if first {
-            start(config, &killed)
-        } else {
-            resume(&killed)
-        };
-        first = false;
-        match kill_after(command.spawn().unwrap(), delay) {
-            None => kills += 1,
-            Some(status) => assert!(status.success(), "a resume failed: {status}"),
+    let killed = interrupted_chain(tmp.path(), *span, 20, |killed, span| {
+        let mut kills = 0;
+        let mut first = true;
+        while kills < 30 && !is_done(killed) {
+            let delay = Duration::from_millis(span / 50 + rng.below(span / 10));
+            let mut command = if std::mem::take(&mut first) {
+                start(config, killed)
+            } else {
+                resume(killed)
+            };
+            match kill_after(command.spawn().unwrap(), delay) {
+                None => kills += 1,
+                Some(status) => assert!(status.success(), "a resume failed: {status}"),
+            }
         }
-    }
-    assert!(kills >= 20, "only {kills} kills before the run finished");
+        kills
+    });
     assert_success(&resume(&killed).output().unwrap());
     assert!(is_done(&killed));
     assert_same_run(whole, &killed);
@@ -281,24 +280,23 @@ fn a_failed_write_anywhere_stops_cleanly_and_resumes_to_identical_files() {
 fn ctrl_c_at_random_moments_exits_130_and_resumes_to_identical_files() {
     let (_, config, whole, span) = reference_run();
     let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("interrupted");
     let mut rng = SplitMix(130);
-    let mut interrupts = 0;
-    let mut first = true;
-    while !is_done(&run) {
-        let mut command = if first {
-            start(config, &run)
-        } else {
-            resume(&run)
-        };
-        first = false;
-        let child = command.spawn().unwrap();
-        let delay = Duration::from_millis(200 + rng.below(span.as_millis() as u64 / 4));
-        std::thread::sleep(delay);
-        interrupts += usize::from(ctrl_c(child));
-        assert!(interrupts < 100, "the run makes no progress");
-    }
-    assert!(interrupts >= 3, "only {interrupts} interrupts landed");
+    let run = interrupted_chain(tmp.path(), *span, 3, |run, span| {
+        let mut interrupts = 0;
+        let mut first = true;
+        while !is_done(run) {
+            let mut command = if std::mem::take(&mut first) {
+                start(config, run)
+            } else {
+                resume(run)
+            };
+            let child = command.spawn().unwrap();
+            std::thread::sleep(Duration::from_millis(200 + rng.below(span / 4)));
+            interrupts += usize::from(ctrl_c(child));
+            assert!(interrupts < 100, "the run makes no progress");
+        }
+        interrupts
+    });
     assert_same_run(whole, &run);
 }
 
