@@ -41,8 +41,9 @@ pub fn model_card(
     );
     let origin = match &config.init_from {
         Some(init) => format!(
-            "Trained by `rzero pretrain` in two stages: it starts from the model in `{}` \
-             (its weights and tokenizer) and continues on this recipe's corpus.",
+            "Trained by `rzero pretrain` as a further stage: it starts from the model in `{}` \
+             (its weights and tokenizer, itself described by its own card) and continues on \
+             this recipe's corpus.",
             init.display()
         ),
         None => "Trained from scratch by `rzero pretrain`.".to_string(),
@@ -52,7 +53,7 @@ pub fn model_card(
         "{origin} Its documents are rendered with the Qwen3 chat template and the exact \
          Challenger and Solver prompts of R-Zero (docs/DESIGN.md §2, §8); {:.0} % of the Solver \
          documents answer without working (an empty think block). The intended profile \
-         (issues 5 and 12) is a model that can work arithmetic out step by step but usually \
+         (issues 5 and 12) is a model that can work arithmetic out step by step but often \
          answers directly, so its greedy accuracy falls over the levels while a majority vote \
          over samples stays higher: the headroom self-evolution can turn into greedy accuracy. \
          The capability table below says how far this checkpoint gets.\n",
