@@ -9,7 +9,8 @@
 //! - [`load_pretrained`] / [`save_pretrained`]: strict safetensors I/O
 //!   (single file or sharded, F32/BF16/F16 in, F32 out, atomic writes).
 //! - [`completion_logprobs`] over a [`CompletionBatch`]: per-token log-probs
-//!   of given completions, masked, differentiable on an autodiff device.
+//!   of given completions, masked, differentiable on an autodiff device;
+//!   the LM head runs a chunk of positions at a time ([`lm_head`]).
 //! - [`generate`]: batched KV-cache decoding with `n` samples per prompt, a
 //!   [`sampling::Sampling`] rule, EOS / stop strings / length stops.
 //! - [`tokenizer::Tokenizer`] with the chat template, [`DeviceSpec`] for
@@ -43,6 +44,7 @@ pub mod error;
 pub mod generate;
 pub mod generation_config;
 pub mod hf_config;
+pub mod lm_head;
 pub mod logprobs;
 pub mod model;
 pub mod sampling;
@@ -56,6 +58,8 @@ pub use generate::{
     Completion, FinishReason, GenerateOptions, TextDecoder, generate, generate_seeded,
 };
 pub use hf_config::HfQwen3Config;
-pub use logprobs::{CompletionBatch, completion_logprobs};
+pub use logprobs::{
+    CompletionBatch, DEFAULT_LOGPROB_CHUNK, completion_logprobs, completion_logprobs_chunked,
+};
 pub use model::{KvCache, Qwen3};
 pub use weights::{SaveDtype, SaveOptions, load_pretrained, save_pretrained};

@@ -6,12 +6,14 @@
 //! left-aligned (`prompt ++ completion ++ padding`): padding only follows the
 //! real tokens, so causal attention alone keeps it out, and positions are
 //! `0..len` as in an unpadded forward. Only the positions that predict a
-//! completion token go through the LM head.
+//! completion token go through the LM head, a chunk of positions at a time
+//! (see [`crate::lm_head`]).
 
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
 use crate::error::{ModelError, Result};
+use crate::lm_head;
 use crate::model::Qwen3;
 
 /// Prompts and completions laid out as tensors on one device.
@@ -113,9 +115,28 @@ impl CompletionBatch {
     }
 }
 
+/// Default LM-head chunk of [`completion_logprobs`]: 1024 positions' logits
+/// at a time (0.6 GB at Qwen3's vocabulary in f32).
+pub const DEFAULT_LOGPROB_CHUNK: usize = 1024;
+
 /// Per-token log-probs of each completion, `[batch, max_completion]`, 0 at
 /// padding. Differentiable when the model lives on an autodiff device.
+///
+/// Same as [`completion_logprobs_chunked`] with [`DEFAULT_LOGPROB_CHUNK`];
+/// chunking changes no value beyond float rounding.
 pub fn completion_logprobs(model: &Qwen3, batch: &CompletionBatch) -> Tensor<2> {
+    completion_logprobs_chunked(model, batch, DEFAULT_LOGPROB_CHUNK)
+}
+
+/// [`completion_logprobs`] with the LM head applied to `chunk` completion
+/// positions at a time, so logits memory is `O(chunk × vocab)` whatever the
+/// batch, in the forward and (on an autodiff device) the backward pass.
+/// `chunk` 0 is treated as 1.
+pub fn completion_logprobs_chunked(
+    model: &Qwen3,
+    batch: &CompletionBatch,
+    chunk: usize,
+) -> Tensor<2> {
     let (b, c) = (batch.batch, batch.max_completion);
     if c == 0 {
         return batch.mask.clone();
@@ -125,7 +146,25 @@ pub fn completion_logprobs(model: &Qwen3, batch: &CompletionBatch) -> Tensor<2> 
     let picked = hidden
         .reshape([b * seq, width])
         .select(0, batch.rows.clone());
-    let logprobs = log_softmax(model.logits(picked), 1).gather(1, batch.targets.clone());
+    let targets = batch.targets.clone();
+    let logprobs = match &model.lm_head {
+        // Qwen3 heads have no bias; a biased head takes the plain route.
+        Some(head) if head.bias.is_some() => log_softmax(model.logits(picked), 1)
+            .gather(1, targets)
+            .reshape([b * c]),
+        Some(head) => lm_head::target_logprobs(
+            picked,
+            head.weight.val().transpose(),
+            targets.reshape([b * c]),
+            chunk,
+        ),
+        None => lm_head::target_logprobs(
+            picked,
+            model.embed_tokens.weight.val(),
+            targets.reshape([b * c]),
+            chunk,
+        ),
+    };
     logprobs.reshape([b, c]) * batch.mask.clone()
 }
 
