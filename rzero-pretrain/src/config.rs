@@ -113,7 +113,9 @@ pub struct PretrainConfig {
 }
 
 impl PretrainConfig {
-    /// The recipe of the shipped `rzero-core/models/tiny`: Qwen3 S-like
+    /// The from-scratch recipe behind the shipped `rzero-core/models/tiny`
+    /// (which continues it in two more stages, `configs/pretrain/tiny-stage2.json`
+    /// and `tiny-stage3.json`, the last with 45 % direct answers): Qwen3 S-like
     /// (hidden 128, 4 layers, 4 heads / 2 KV heads, FFN 384, tied),
     /// 1 Challenger : 4 Solver documents, levels 3–5 weighted up, every
     /// document seen once, cosine down to 1 % of the peak lr; about 45
