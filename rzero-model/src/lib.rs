@@ -10,7 +10,10 @@
 //!   (single file or sharded, F32/BF16/F16 in, F32 out, atomic writes).
 //! - [`completion_logprobs`] over a [`CompletionBatch`]: per-token log-probs
 //!   of given completions, masked, differentiable on an autodiff device;
-//!   the LM head runs a chunk of positions at a time ([`lm_head`]).
+//!   the LM head runs a chunk of positions at a time ([`lm_head`]), and on
+//!   an autodiff device attention runs a block of query rows at a time with
+//!   its own backward ([`attention_op`]), so neither `[N, vocab]` logits nor
+//!   `[batch, heads, seq, seq]` scores are kept for the backward pass.
 //! - [`generate`]: batched KV-cache decoding with `n` samples per prompt, a
 //!   [`sampling::Sampling`] rule, EOS / stop strings / length stops.
 //! - [`tokenizer::Tokenizer`] with the chat template, [`DeviceSpec`] for
@@ -37,6 +40,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod attention_op;
 pub mod chat;
 pub mod config;
 pub mod device;

@@ -5,8 +5,10 @@ use burn::prelude::*;
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 
+use super::Qwen3;
 use super::cache::KvCache;
 use super::rope::Rope;
+use crate::attention_op::{self, DEFAULT_ATTENTION_BLOCK, DEFAULT_ATTENTION_OP_MIN_SEQ};
 
 /// `self_attn` of a Qwen3 block. Field names are HF tensor names.
 #[derive(Module, Debug)]
@@ -26,6 +28,11 @@ pub struct Attention {
     num_heads: usize,
     num_kv_heads: usize,
     head_dim: usize,
+    /// Shortest sequence for which an autodiff forward uses
+    /// [`attention_op::causal_attention`] (`usize::MAX`: never).
+    op_min_seq: usize,
+    /// Query rows per block of that op.
+    op_block: usize,
 }
 
 impl Attention {
@@ -48,7 +55,18 @@ impl Attention {
             num_heads,
             num_kv_heads,
             head_dim,
+            op_min_seq: DEFAULT_ATTENTION_OP_MIN_SEQ,
+            op_block: DEFAULT_ATTENTION_BLOCK,
         }
+    }
+
+    /// Use the memory-efficient [`attention_op::causal_attention`] (with
+    /// `block` query rows per block) on an autodiff device for sequences of
+    /// at least `min_seq` positions; `usize::MAX` never uses it. Defaults:
+    /// [`DEFAULT_ATTENTION_OP_MIN_SEQ`], [`DEFAULT_ATTENTION_BLOCK`].
+    pub fn set_attention_op(&mut self, min_seq: usize, block: usize) {
+        self.op_min_seq = min_seq;
+        self.op_block = block.max(1);
     }
 
     /// # Shapes
@@ -79,7 +97,17 @@ impl Attention {
             Some((cache, layer)) => cache.append(layer, k, v),
             None => (k, v),
         };
-        // 3. Attend causally (bottom-right aligned, so the same call serves
+        // 3. Training (autodiff device, no padding mask): the block-wise op
+        //    with its own backward, GQA included, never keeps `[b, h, seq, seq]`
+        //    scores; burn's autodiff would differentiate the decomposed
+        //    fallback and keep them all.
+        if mask.is_none() && seq >= self.op_min_seq && q.device().is_autodiff() {
+            let out = attention_op::causal_attention(q, k, v, self.op_block);
+            return self
+                .o_proj
+                .forward(out.swap_dims(1, 2).reshape([batch, seq, h * hd]));
+        }
+        // 4. Otherwise attend causally (bottom-right aligned, so the same call serves
         //    prefill and one-token decoding). flex's kernel shares each KV head
         //    with its group of query heads and broadcasts the mask over heads;
         //    the generic fallback (autodiff, other backends) needs both copied.
@@ -98,9 +126,26 @@ impl Attention {
             ..Default::default()
         };
         let out = attention(q, k, v, mask, None, options);
-        // 4. Merge heads, project back.
+        // 5. Merge heads, project back.
         self.o_proj
             .forward(out.swap_dims(1, 2).reshape([batch, seq, h * hd]))
+    }
+}
+
+impl Qwen3 {
+    /// Sets, in every layer, when a forward on an autodiff device uses the
+    /// memory-efficient [`attention_op::causal_attention`] instead of burn's
+    /// decomposed attention (which keeps each layer's `[batch, heads, seq,
+    /// seq]` probabilities for the backward): for sequences of at least
+    /// `min_seq` positions, `block` query rows at a time. `usize::MAX` turns
+    /// it off, 0 on for every length. Values agree to float rounding either
+    /// way; inference (non-autodiff) devices are not affected.
+    ///
+    /// Defaults: [`DEFAULT_ATTENTION_OP_MIN_SEQ`], [`DEFAULT_ATTENTION_BLOCK`].
+    pub fn set_attention_op(&mut self, min_seq: usize, block: usize) {
+        for layer in &mut self.layers {
+            layer.self_attn.set_attention_op(min_seq, block);
+        }
     }
 }
 

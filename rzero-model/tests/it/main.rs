@@ -1,5 +1,6 @@
 //! rzero-model integration tests, one binary.
 
+mod attention_op;
 mod chunked_logprobs;
 mod common;
 mod config;
