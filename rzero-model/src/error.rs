@@ -168,6 +168,12 @@ pub enum ModelError {
         /// The token's text.
         token: String,
     },
+    /// A LoRA config is invalid or does not fit the model's adapters.
+    #[error("LoRA: {reason}")]
+    Lora {
+        /// What is wrong.
+        reason: String,
+    },
     /// Sampling parameters out of range.
     #[error("bad sampling parameters: {reason}")]
     BadSampling {

@@ -16,6 +16,8 @@
 //!   `[batch, heads, seq, seq]` scores are kept for the backward pass.
 //! - [`generate`]: batched KV-cache decoding with `n` samples per prompt, a
 //!   [`sampling::Sampling`] rule, EOS / stop strings / length stops.
+//! - [`lora`]: LoRA adapters on the attention and MLP projections
+//!   ([`apply_lora`], [`merge_lora`]), saved and loaded as PEFT adapters.
 //! - [`tokenizer::Tokenizer`] with the chat template, [`DeviceSpec`] for
 //!   `cpu | wgpu[:N] | cuda[:N]`.
 //!
@@ -50,6 +52,7 @@ pub mod generation_config;
 pub mod hf_config;
 pub mod lm_head;
 pub mod logprobs;
+pub mod lora;
 pub mod model;
 pub mod sampling;
 pub mod tokenizer;
@@ -64,6 +67,10 @@ pub use generate::{
 pub use hf_config::HfQwen3Config;
 pub use logprobs::{
     CompletionBatch, DEFAULT_LOGPROB_CHUNK, completion_logprobs, completion_logprobs_chunked,
+};
+pub use lora::{
+    LoraConfig, LoraTarget, apply_lora, load_peft_adapter, merge_lora, save_peft_adapter,
+    trainable_params,
 };
 pub use model::{KvCache, Qwen3};
 pub use weights::{SaveDtype, SaveOptions, load_pretrained, save_pretrained};

@@ -8,6 +8,7 @@ mod errors;
 mod generation;
 mod hf_reference;
 mod logprobs;
+mod lora;
 mod sampling;
 mod tokenizer;
 mod weights;
