@@ -9,8 +9,9 @@
 //! - [`apply_lora`]: adapters on the [`LoraConfig::targets`] of every layer,
 //!   every other parameter (norms, embeddings, LM head, untargeted weights)
 //!   frozen. `B = 0`, so the model computes exactly what it did before;
-//!   `A ~ N(0, 1/(3·in))`, the variance of PEFT's default (Kaiming-uniform,
-//!   `a = √5`) initialisation.
+//!   `A ~ U(−1/√in, 1/√in)`, PEFT's default (Kaiming-uniform, `a = √5`),
+//!   drawn on the host from a seed, so equal seeds give equal adapters on
+//!   every device.
 //! - [`trainable_params`]: what an optimizer updates, `Σ r·(in + out)` over
 //!   the adapted weights.
 //! - [`save_peft_adapter`] / [`load_peft_adapter`]: `adapter_config.json` +
@@ -30,7 +31,9 @@ use std::str::FromStr;
 use burn::module::{LoraAdapter, Param, Reparameterizer};
 use burn::nn::Linear;
 use burn::prelude::*;
-use burn::tensor::{DType, Distribution};
+use burn::tensor::DType;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
@@ -213,13 +216,20 @@ impl LoraConfig {
 
 /// Attaches adapters to the target weights of `model` and freezes every
 /// other parameter (and the bases). The adapted model computes exactly what
-/// `model` did (`B = 0`) until its factors train.
+/// `model` did (`B = 0`) until its factors train; each `A` is drawn from
+/// `U(−1/√in, 1/√in)` (PEFT's default) with a ChaCha8 stream of `seed` and
+/// the weight's path, so it does not depend on the device or on other weights.
 ///
 /// Fails when the config is invalid or `model` already has adapters
 /// ([`merge_lora`] them first).
-pub fn apply_lora(model: Qwen3, config: &LoraConfig) -> Result<Qwen3> {
+pub fn apply_lora(model: Qwen3, config: &LoraConfig, seed: u64) -> Result<Qwen3> {
     config.validate()?;
-    attach(model, config, None, Path::new(ADAPTER_WEIGHTS_FILE))
+    attach(
+        model,
+        config,
+        Init::Random(seed),
+        Path::new(ADAPTER_WEIGHTS_FILE),
+    )
 }
 
 /// Whether any weight of `model` carries a LoRA adapter.
@@ -442,7 +452,7 @@ pub fn load_peft_adapter(model: Qwen3, dir: &Path) -> Result<(Qwen3, LoraConfig)
     let config = read_peft_config(&config_path)?;
     let weights_path = dir.join(ADAPTER_WEIGHTS_FILE);
     let factors = read_factors(&weights_path, &config)?;
-    let model = attach(model, &config, Some(factors), &weights_path)?;
+    let model = attach(model, &config, Init::Given(factors), &weights_path)?;
     Ok((model, config))
 }
 
@@ -636,6 +646,22 @@ fn parse_peft_key(name: &str) -> Option<(String, char)> {
     (target.parent() == parent).then(|| (target.weight_path(layer), factor))
 }
 
+/// `A` of the weight at `path`, burn layout `[d_in, rank]`: PEFT's
+/// Kaiming-uniform (`a = √5`) bound `gain·√(3/fan_in)` with `gain = √(1/3)`,
+/// i.e. `U(−1/√in, 1/√in)`, from ChaCha8 seeded by `seed` and an FNV-1a hash
+/// of the path.
+fn random_a(seed: u64, path: &str, d_in: usize, rank: usize) -> TensorData {
+    let hash = path.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ hash.rotate_left(17));
+    let bound = 1.0 / (d_in as f32).sqrt();
+    let values: Vec<f32> = (0..d_in * rank)
+        .map(|_| rng.random_range(-bound..bound))
+        .collect();
+    TensorData::new(values, [d_in, rank])
+}
+
 /// `[rows, cols]` row-major → `[cols, rows]` row-major.
 fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     let mut out = vec![0.0; values.len()];
@@ -647,9 +673,17 @@ fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     out
 }
 
-/// Attaches adapters (random `A`, zero `B`, or `given` factors) to the
-/// targets of `config`; `file` names the source of `given` in errors.
-fn attach(model: Qwen3, config: &LoraConfig, given: Option<Factors>, file: &Path) -> Result<Qwen3> {
+/// How [`attach`] gets the factors.
+enum Init {
+    /// Random `A` from this seed, zero `B`.
+    Random(u64),
+    /// Read from a file.
+    Given(Factors),
+}
+
+/// Attaches adapters to the targets of `config`; `file` names the source of
+/// given factors in errors.
+fn attach(model: Qwen3, config: &LoraConfig, init: Init, file: &Path) -> Result<Qwen3> {
     if has_lora(&model) {
         return Err(ModelError::Lora {
             reason: "the model already has adapters (merge_lora them first)".into(),
@@ -659,7 +693,12 @@ fn attach(model: Qwen3, config: &LoraConfig, given: Option<Factors>, file: &Path
     let targets = (0..layers)
         .flat_map(|i| config.targets.iter().map(move |t| t.weight_path(i)))
         .collect();
+    let (seed, given) = match init {
+        Init::Random(seed) => (seed, None),
+        Init::Given(factors) => (0, Some(factors)),
+    };
     let mut state = AttachState {
+        seed,
         given,
         error: None,
         file: file.to_path_buf(),
@@ -691,6 +730,7 @@ fn attach(model: Qwen3, config: &LoraConfig, given: Option<Factors>, file: &Path
 }
 
 struct AttachState {
+    seed: u64,
     given: Option<Factors>,
     error: Option<ModelError>,
     file: PathBuf,
@@ -722,11 +762,10 @@ impl Reparameterizer for Attach<'_> {
         let rank = self.rank;
         let (a, b) = match self.state.given.as_mut() {
             None => {
-                // PEFT's Kaiming-uniform(a = √5) draws U(−1/√in, 1/√in): variance 1/(3·in).
-                let std = 1.0 / (3.0 * d_in as f64).sqrt();
-                device.memory_persistent_allocations((), |_| {
+                let a = random_a(self.state.seed, path, d_in, rank);
+                device.memory_persistent_allocations(a, |a| {
                     (
-                        Tensor::<2>::random([d_in, rank], Distribution::Normal(0.0, std), &device),
+                        Tensor::<2>::from_data(a, &device),
                         Tensor::<2>::zeros([rank, d_out], &device),
                     )
                 })

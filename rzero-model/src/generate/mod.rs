@@ -113,7 +113,9 @@ pub struct Completion {
 /// (all samples of prompt 0, then prompt 1, …).
 ///
 /// Runs on the model's device; a model on an autodiff device is first copied
-/// off it (`valid()`), since inference there is several times slower.
+/// off it (`valid()`), since inference there is several times slower, and
+/// LoRA adapters are merged into a copy ([`crate::lora::merge_lora`]) rather
+/// than recomposed at every decoding step.
 pub fn generate<P: AsRef<[u32]>>(
     model: &Qwen3,
     prompts: &[P],
@@ -159,8 +161,8 @@ fn generate_rows<P: AsRef<[u32]>>(
     validate(model, prompts, options, decoder.is_some())?;
     let device = model.embed_tokens.weight.device();
     let plain;
-    let model = if device.is_autodiff() {
-        plain = model.valid();
+    let model = if device.is_autodiff() || crate::lora::has_lora(model) {
+        plain = crate::lora::merge_lora(model.valid());
         &plain
     } else {
         model

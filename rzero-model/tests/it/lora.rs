@@ -8,10 +8,11 @@ use burn::module::{ModuleMapper, Param};
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use rzero_model::lora::{ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, has_lora};
+use rzero_model::sampling::Sampling;
 use rzero_model::{
-    CompletionBatch, LoraConfig, LoraTarget, ModelError, Qwen3, Qwen3Config, SaveOptions,
-    apply_lora, completion_logprobs, load_peft_adapter, load_pretrained, merge_lora,
-    save_peft_adapter, save_pretrained, trainable_params,
+    CompletionBatch, GenerateOptions, LoraConfig, LoraTarget, ModelError, Qwen3, Qwen3Config,
+    SaveOptions, apply_lora, completion_logprobs, generate, load_peft_adapter, load_pretrained,
+    merge_lora, save_peft_adapter, save_pretrained, trainable_params,
 };
 use safetensors::SafeTensors;
 use serde::Deserialize;
@@ -139,12 +140,65 @@ fn fresh_adapter_leaves_logits_unchanged() {
     let cases = expected().cases;
     let model = base();
     let before = logits(&model, &cases);
-    let adapted = apply_lora(model, &LoraConfig::all_targets(4, 8.0)).unwrap();
+    let adapted = apply_lora(model, &LoraConfig::all_targets(4, 8.0), 1).unwrap();
     assert!(has_lora(&adapted));
     let after = logits(&adapted, &cases);
     let diff = worst(&after, &before);
     eprintln!("fresh adapter: max |logit - base| = {diff:.3e}");
     assert!(diff <= 1e-6, "{diff}");
+}
+
+#[test]
+fn init_is_peft_uniform_seeded_and_per_weight() {
+    let cfg = tiny_config();
+    let model = cfg.init(&device());
+    let config = LoraConfig::all_targets(4, 8.0);
+    let factors = |seed| {
+        let m = apply_lora(model.clone(), &config, seed).unwrap();
+        m.layers
+            .iter()
+            .flat_map(|l| LoraTarget::ALL.map(|t| t.linear(l).weight.adapter().cloned()))
+            .map(|a| a.expect("every target adapted"))
+            .map(|a| (to_vec(a.a.val()), to_vec(a.b.val()), a.a.val().dims()[0]))
+            .collect::<Vec<_>>()
+    };
+    let (first, again, other) = (factors(5), factors(5), factors(6));
+    assert_eq!(first, again, "same seed, same adapters");
+    for ((a, b, d_in), (a_other, _, _)) in first.iter().zip(&other) {
+        assert_ne!(a, a_other, "another seed, other A");
+        assert!(b.iter().all(|&v| v == 0.0), "B starts at 0");
+        let bound = 1.0 / (*d_in as f32).sqrt();
+        assert!(a.iter().all(|v| v.abs() <= bound), "A within ±1/√in");
+        // Roughly uniform: the mean |A| of U(-b, b) is b/2.
+        let mean = a.iter().map(|v| v.abs()).sum::<f32>() / a.len() as f32;
+        assert!(
+            (mean / bound - 0.5).abs() < 0.15,
+            "mean |A| = {mean}, bound {bound}"
+        );
+    }
+    // Each weight draws its own stream.
+    assert_ne!(first[0].0[..8], first[7].0[..8]);
+}
+
+#[test]
+fn generation_merges_adapters_and_matches_the_merged_model() {
+    let config = LoraConfig::new(2, 4.0, vec![LoraTarget::KProj, LoraTarget::GateProj]);
+    let adapted = randomize_factors(apply_lora(base(), &config, 1).unwrap(), 9, 0.3);
+    let merged = merge_lora(adapted.clone());
+    let options = GenerateOptions {
+        max_new_tokens: 12,
+        samples_per_prompt: 2,
+        sampling: Sampling::Temperature { temperature: 1.0 },
+        seed: 4,
+        ..GenerateOptions::default()
+    };
+    let prompts = [vec![1, 2, 3], vec![40, 41]];
+    let a = generate(&adapted, &prompts, &options, None).unwrap();
+    let b = generate(&merged, &prompts, &options, None).unwrap();
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.token_ids, y.token_ids);
+        assert_eq!(x.logprobs, y.logprobs);
+    }
 }
 
 #[test]
@@ -158,7 +212,7 @@ fn merged_model_matches_adapted_model() {
         5.0,
         vec![LoraTarget::QProj, LoraTarget::OProj, LoraTarget::UpProj],
     );
-    let adapted = randomize_factors(apply_lora(model, &config).unwrap(), 7, 0.3);
+    let adapted = randomize_factors(apply_lora(model, &config, 1).unwrap(), 7, 0.3);
     let adapted_logits = logits(&adapted, &cases);
     let change = worst(&adapted_logits, &before);
     assert!(
@@ -181,7 +235,7 @@ fn only_adapter_factors_get_gradients_and_optimizer_state() {
     let targets = vec![LoraTarget::QProj, LoraTarget::VProj, LoraTarget::DownProj];
     let config = LoraConfig::new(2, 4.0, targets.clone());
     let full = load_pretrained(&lora_fixture("base"), &ad).unwrap().0;
-    let model = randomize_factors(apply_lora(full.clone(), &config).unwrap(), 3, 0.2);
+    let model = randomize_factors(apply_lora(full.clone(), &config, 1).unwrap(), 3, 0.2);
 
     let prompts = vec![vec![1, 2, 3, 4], vec![9, 8]];
     let completions = vec![vec![5, 6, 7], vec![10, 11, 12]];
@@ -282,7 +336,7 @@ fn trainable_params_are_rank_times_in_plus_out() {
         LoraConfig::new(5, 1.5, vec![LoraTarget::DownProj]),
     ];
     for config in configs {
-        let adapted = apply_lora(model.clone(), &config).unwrap();
+        let adapted = apply_lora(model.clone(), &config, 1).unwrap();
         let per_layer: usize = config
             .targets
             .iter()
@@ -324,7 +378,11 @@ fn read_json(path: &Path) -> serde_json::Value {
 fn saved_adapter_has_peft_names_shapes_and_config() {
     let cfg = tiny_config();
     let config = LoraConfig::new(3, 6.0, vec![LoraTarget::UpProj, LoraTarget::KProj]);
-    let model = randomize_factors(apply_lora(cfg.init(&device()), &config).unwrap(), 11, 0.5);
+    let model = randomize_factors(
+        apply_lora(cfg.init(&device()), &config, 1).unwrap(),
+        11,
+        0.5,
+    );
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("adapter");
     save_peft_adapter(&model, &config, "Qwen/Qwen3-0.6B", &out).unwrap();
@@ -494,7 +552,7 @@ fn edited_adapter(edit: impl FnOnce(&mut serde_json::Value)) -> tempfile::TempDi
 #[test]
 fn bad_configs_and_adapters_are_typed_errors() {
     let model = tiny_config().init(&device());
-    let lora = |c: LoraConfig| apply_lora(model.clone(), &c).unwrap_err();
+    let lora = |c: LoraConfig| apply_lora(model.clone(), &c, 1).unwrap_err();
     assert!(matches!(
         lora(LoraConfig::all_targets(0, 8.0)),
         ModelError::Lora { .. }
@@ -516,9 +574,9 @@ fn bad_configs_and_adapters_are_typed_errors() {
     );
 
     let config = LoraConfig::all_targets(2, 4.0);
-    let adapted = apply_lora(model.clone(), &config).unwrap();
+    let adapted = apply_lora(model.clone(), &config, 1).unwrap();
     assert!(matches!(
-        apply_lora(adapted.clone(), &config),
+        apply_lora(adapted.clone(), &config, 1),
         Err(ModelError::Lora { .. })
     ));
     // Saving with a config that does not describe the adapters.
@@ -572,6 +630,6 @@ fn write_rzero_adapter_fixture() {
         3.0,
         vec![LoraTarget::QProj, LoraTarget::VProj, LoraTarget::DownProj],
     );
-    let model = randomize_factors(apply_lora(base(), &config).unwrap(), 2024, 0.4);
+    let model = randomize_factors(apply_lora(base(), &config, 1).unwrap(), 2024, 0.4);
     save_peft_adapter(&model, &config, "base", &lora_fixture("rzero_adapter")).unwrap();
 }
