@@ -41,6 +41,21 @@ pub fn validate(c: &RunConfig) -> Result<(), String> {
     positive("iterations", c.iterations)?;
     let g = &c.grpo;
     positive("grpo.micro_batch_rows", g.micro_batch_rows)?;
+    if let Some(lora) = &g.lora {
+        positive("grpo.lora.rank", lora.rank)?;
+        let alpha = lora.alpha();
+        if !(alpha.is_finite() && alpha > 0.0) {
+            return Err(format!(
+                "`grpo.lora.alpha` must be finite and > 0, got {alpha}"
+            ));
+        }
+        if lora.targets.is_empty() {
+            return Err(format!(
+                "`grpo.lora.targets` must name at least one of {}",
+                rzero_grpo::LORA_TARGET_NAMES.join(", ")
+            ));
+        }
+    }
     let phases = [
         (
             "challenger",

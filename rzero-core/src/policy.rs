@@ -4,11 +4,13 @@
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
+use rzero_grpo::LoraSettings;
 use rzero_model::chat::ChatMessage;
 use rzero_model::tokenizer::Tokenizer;
 use rzero_model::{
-    Completion, GenerateOptions, HfQwen3Config, Qwen3, SaveOptions, generate_seeded,
-    load_pretrained, save_pretrained,
+    Completion, GenerateOptions, HfQwen3Config, LoraConfig, LoraTarget, Qwen3, SaveOptions,
+    apply_lora, generate_seeded, load_peft_adapter, load_pretrained, merge_lora, save_peft_adapter,
+    save_pretrained,
 };
 
 use crate::config::SamplingConfig;
@@ -82,6 +84,28 @@ pub struct Policy {
     pub tokenizer_files: Vec<(String, Vec<u8>)>,
     /// Rows per generation call: bounds memory and keeps batches efficient.
     pub max_batch_rows: usize,
+    /// The LoRA adapters `model` carries, if it trains them (`[grpo.lora]`).
+    pub lora: Option<PolicyLora>,
+}
+
+/// LoRA adapters on a policy and the model they adapt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyLora {
+    /// Rank, alpha and targets.
+    pub config: LoraConfig,
+    /// The adapted base model, written as `base_model_name_or_path` of the
+    /// saved adapter (a path relative to the run directory, or the base model's).
+    pub base: String,
+}
+
+/// `[grpo.lora]` as the model's LoRA config.
+pub fn lora_config(settings: &LoraSettings) -> Result<LoraConfig> {
+    let targets = settings
+        .targets
+        .names()
+        .map(str::parse::<LoraTarget>)
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(LoraConfig::new(settings.rank, settings.alpha(), targets))
 }
 
 impl Policy {
@@ -105,7 +129,25 @@ impl Policy {
             source: dir.to_path_buf(),
             tokenizer_files,
             max_batch_rows: 128,
+            lora: None,
         })
+    }
+
+    /// Attaches fresh LoRA adapters (`A` drawn from `seed`, `B = 0`) and
+    /// freezes every other weight: from here on only the adapters train.
+    pub fn attach_lora(&mut self, config: LoraConfig, base: String, seed: u64) -> Result<()> {
+        self.model = apply_lora(self.model.clone(), &config, seed)?;
+        self.lora = Some(PolicyLora { config, base });
+        Ok(())
+    }
+
+    /// Attaches the PEFT adapter saved in `dir` (by [`Policy::save`] of a
+    /// policy with adapters) to this policy's model, its base.
+    pub fn load_lora(&mut self, dir: &Path, base: String) -> Result<()> {
+        let (model, config) = load_peft_adapter(self.model.clone(), dir)?;
+        self.model = model;
+        self.lora = Some(PolicyLora { config, base });
+        Ok(())
     }
 
     /// Token ids of a (system, user) chat, with the generation prompt.
@@ -114,8 +156,19 @@ impl Policy {
     }
 
     /// Saves the weights, config and tokenizer files as an HF directory.
+    /// With LoRA adapters the weights are the merged ones (what the next
+    /// phase, a reference model or an inference server loads), and the
+    /// adapters are saved beside them as a PEFT adapter
+    /// (`adapter_config.json`, `adapter_model.safetensors`).
     pub fn save(&self, dir: &Path) -> Result<()> {
-        save_pretrained(&self.model, &self.hf, dir, &SaveOptions::default())?;
+        match &self.lora {
+            None => save_pretrained(&self.model, &self.hf, dir, &SaveOptions::default())?,
+            Some(lora) => {
+                let merged = merge_lora(self.model.valid());
+                save_pretrained(&merged, &self.hf, dir, &SaveOptions::default())?;
+                save_peft_adapter(&self.model, &lora.config, &lora.base, dir)?;
+            }
+        }
         for (name, bytes) in &self.tokenizer_files {
             rzero_fs::write_atomic(dir.join(name), bytes)?;
         }

@@ -241,12 +241,30 @@ impl<'a> Runner<'a> {
         step: usize,
         grpo: GrpoConfig,
     ) -> Result<(Policy, GrpoTrainer)> {
+        let base_dir = self.model_dir(t - 1, role);
         if step == 0 {
-            let policy = self.load(&self.model_dir(t - 1, role), true)?;
+            let mut policy = self.load(&base_dir, true)?;
+            if let Some(lora) = &grpo.settings.lora {
+                let tag = format!("lora_{}", role.name());
+                let seed = crate::seeds::unit_seed(self.config.seed, t, &tag, 0);
+                let base = self.adapter_base(&base_dir);
+                policy.attach_lora(crate::policy::lora_config(lora)?, base, seed)?;
+            }
             return Ok((policy, GrpoTrainer::new(grpo)?));
         }
         let dir = self.run.checkpoint(t, role, step - 1);
-        let policy = self.load(&dir, true)?;
+        let policy = match &grpo.settings.lora {
+            None => self.load(&dir, true)?,
+            // The phase's base plus the adapter trained so far: exactly the
+            // model before the interruption (the merged weights beside the
+            // adapter are for loaders that do not train it).
+            Some(_) => {
+                rzero_fs::verify_dir(&dir)?;
+                let mut policy = self.load(&base_dir, true)?;
+                policy.load_lora(&dir, self.adapter_base(&base_dir))?;
+                policy
+            }
+        };
         let device = self.options.device.clone().autodiff();
         let optimizer = AdamW::load(&dir.join("optimizer.safetensors"), &device)?
             .with_config(grpo.settings.optimizer);
@@ -266,6 +284,16 @@ impl<'a> Runner<'a> {
             policy,
             GrpoTrainer::resume(grpo, optimizer, meta.optimizer_steps)?,
         ))
+    }
+
+    /// How a saved adapter names its base model: relative to the run
+    /// directory when the base is a checkpoint of this run (so equal runs
+    /// write equal files wherever they are), else the base model's path.
+    fn adapter_base(&self, base_dir: &Path) -> String {
+        match base_dir.strip_prefix(self.run.root()) {
+            Ok(relative) => relative.to_string_lossy().into_owned(),
+            Err(_) => base_dir.to_string_lossy().into_owned(),
+        }
     }
 
     /// Writes the checkpoint of rollout step `step` whole or not at all:

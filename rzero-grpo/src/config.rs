@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AdamWConfig, AdvantageConfig, GrpoError, LossAggregation, LossConfig, LrSchedule};
+use crate::{
+    AdamWConfig, AdvantageConfig, GrpoError, LoraSettings, LossAggregation, LossConfig, LrSchedule,
+};
 
 /// Everything a [`crate::GrpoTrainer`] needs; no field has a hidden default.
 ///
@@ -41,6 +43,10 @@ pub struct GrpoSettings {
     /// Rollouts per micro-batch (one forward/backward; gradients accumulate
     /// inside an optimizer step). A memory knob, not part of the algorithm.
     pub micro_batch_rows: usize,
+    /// Train LoRA adapters instead of every weight (`[grpo.lora]`); `None`
+    /// (absent) is full fine-tuning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lora: Option<LoraSettings>,
 }
 
 impl GrpoSettings {
@@ -56,6 +62,7 @@ impl GrpoSettings {
             max_grad_norm: Some(1.0),
             schedule: LrSchedule::Constant,
             micro_batch_rows: 8,
+            lora: None,
         }
     }
 
@@ -141,6 +148,22 @@ impl GrpoSettings {
                 "must be > 0",
             ),
         ];
+        if let Some(lora) = &self.lora {
+            positive(lora.rank, "lora.rank")?;
+            let alpha = lora.alpha();
+            if !(alpha.is_finite() && alpha > 0.0) {
+                return Err(GrpoError::Config {
+                    field: "lora.alpha",
+                    reason: "must be finite and > 0",
+                });
+            }
+            if lora.targets.is_empty() {
+                return Err(GrpoError::Config {
+                    field: "lora.targets",
+                    reason: "must name at least one projection",
+                });
+            }
+        }
         for (ok, field, reason) in checks {
             if !ok {
                 return Err(GrpoError::Config { field, reason });

@@ -227,3 +227,135 @@ fn a_policy_saves_its_tokenizer_after_its_source_is_deleted() {
     }
     rzero_core::policy::Policy::load(&next, &Device::flex()).expect("a complete model dir");
 }
+
+/// Requests a stop when a unit whose label contains `at` begins (honoured
+/// once that unit is done), as Ctrl-C would.
+struct StopAt<'a> {
+    stop: &'a StopFlag,
+    at: &'static str,
+}
+
+impl rzero_core::progress::Progress for StopAt<'_> {
+    fn unit(&self, label: &str) {
+        if label.contains(self.at) {
+            self.stop.request();
+        }
+    }
+
+    fn done(&self, _done: usize, _total: usize) {}
+}
+
+/// Every file of a directory, by name.
+fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `[grpo.lora]` from `--set grpo.lora.rank=4`: only the adapters train,
+/// each checkpoint holds the merged model and the PEFT adapter beside it, and
+/// a run stopped inside a LoRA phase resumes (base + saved adapter +
+/// optimizer) to the same files.
+#[test]
+fn a_lora_run_trains_adapters_saves_merged_checkpoints_and_resumes_identically() {
+    use rzero_model::lora::{ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE};
+
+    let set: rzero_core::config::Override = "grpo.lora.rank=4".parse().unwrap();
+    let mut config = RunConfig::layered(Some("smoke"), None, &[set]).unwrap();
+    let lora = config.grpo.lora.expect("[grpo.lora] set");
+    assert_eq!(
+        (lora.rank, lora.alpha(), lora.targets.names().count()),
+        (4, 8.0, 7)
+    );
+    config.eval.limit = 3;
+    config.iterations = 1;
+    config.solver.rollout_steps = 2;
+
+    let full_dir = tempfile::tempdir().unwrap();
+    let full = run_to_end(full_dir.path(), &config);
+    let run = RunDir::new(full_dir.path());
+    let device = Device::flex();
+    let (base, _) = rzero_model::load_pretrained(&base_model(), &device).unwrap();
+    for (role, steps) in [(Role::Challenger, 1), (Role::Solver, 2)] {
+        let dir = run.checkpoint(1, role, steps - 1);
+        for name in [
+            ADAPTER_CONFIG_FILE,
+            ADAPTER_WEIGHTS_FILE,
+            "model.safetensors",
+        ] {
+            assert!(dir.join(name).exists(), "{role:?}: {name}");
+        }
+        let adapter: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(ADAPTER_CONFIG_FILE)).unwrap())
+                .unwrap();
+        assert_eq!(
+            (adapter["r"].clone(), adapter["lora_alpha"].clone()),
+            (4.into(), 8.into())
+        );
+        assert_eq!(adapter["peft_type"], "LORA");
+        assert_eq!(
+            adapter["base_model_name_or_path"],
+            base_model().to_string_lossy().as_ref()
+        );
+        // The merged weights moved where adapters are, nowhere else.
+        let (merged, _) = rzero_model::load_pretrained(&dir, &device).unwrap();
+        let diff = |a: burn::tensor::Tensor<2>, b: burn::tensor::Tensor<2>| -> f32 {
+            (a - b).abs().max().into_scalar()
+        };
+        let q = |m: &rzero_model::Qwen3| m.layers[0].self_attn.q_proj.weight.val();
+        assert!(
+            diff(q(&merged), q(&base)) > 0.0,
+            "{role:?}: q_proj did not train"
+        );
+        let e = |m: &rzero_model::Qwen3| m.embed_tokens.weight.val();
+        assert_eq!(
+            diff(e(&merged), e(&base)),
+            0.0,
+            "{role:?}: embeddings moved"
+        );
+        // The adapter beside it, on the base, is the merged model.
+        let (adapted, _) = rzero_model::load_peft_adapter(base.clone(), &dir).unwrap();
+        let again = rzero_model::merge_lora(adapted);
+        for (a, b) in again.layers.iter().zip(&merged.layers) {
+            let d = diff(a.mlp.down_proj.weight.val(), b.mlp.down_proj.weight.val());
+            assert!(
+                d <= 1e-6,
+                "{role:?}: adapter and merged weights differ by {d}"
+            );
+        }
+    }
+
+    // Stop after the first Solver step, then resume from its checkpoint.
+    let split_dir = tempfile::tempdir().unwrap();
+    init_run(split_dir.path(), &config, &base_model()).unwrap();
+    let stop = StopFlag::default();
+    let progress = StopAt {
+        stop: &stop,
+        at: "solver step 1/2",
+    };
+    let mut runner = Runner::open(split_dir.path(), options(), &progress, &stop).unwrap();
+    assert!(matches!(runner.run(), Err(CoreError::Interrupted)));
+    let split = RunDir::new(split_dir.path());
+    assert_eq!(
+        split.read_state().unwrap().unwrap().next,
+        Phase::Solver { step: 1 }
+    );
+    let go = StopFlag::default();
+    Runner::open(split_dir.path(), options(), &NoProgress, &go)
+        .unwrap()
+        .run()
+        .unwrap();
+    assert_eq!(
+        deterministic(&split.read_metrics().unwrap()),
+        deterministic(&full)
+    );
+    let last = |r: &RunDir| files(&r.checkpoint(1, Role::Solver, 1));
+    assert_eq!(last(&split), last(&run), "resumed checkpoint differs");
+}
