@@ -21,6 +21,7 @@ pub mod hook;
 pub mod inference;
 pub mod metrics;
 pub mod phases;
+pub mod plan;
 pub mod policy;
 pub mod presets;
 pub mod progress;

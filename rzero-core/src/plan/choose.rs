@@ -1,0 +1,581 @@
+//! The chooser: for each phase, the largest micro-batch (or generation
+//! batch) that fits the budget, with the log-prob chunk and recomputation
+//! setting that allow it, and the estimate at that choice.
+
+use serde::Serialize;
+
+use super::estimate::{self, Capabilities, TrainStep};
+use super::size::format_size;
+use super::{ModelShape, PhaseKind, PhaseSpec, PlanError};
+
+/// Peak bytes of one moment of a phase, by kind of tensor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Breakdown {
+    /// Resident model weights.
+    pub weights: u64,
+    /// AdamW moments (and, at the optimizer step, its temporaries).
+    pub optimizer: u64,
+    /// Parameter gradients.
+    pub gradients: u64,
+    /// Activations (kept for the backward, or a forward's temporaries).
+    pub activations: u64,
+    /// LM-head logits.
+    pub logits: u64,
+    /// KV cache.
+    pub kv_cache: u64,
+}
+
+impl Breakdown {
+    /// The sum of the parts.
+    pub fn total(&self) -> u64 {
+        [
+            self.weights,
+            self.optimizer,
+            self.gradients,
+            self.activations,
+            self.logits,
+            self.kv_cache,
+        ]
+        .iter()
+        .fold(0u64, |a, &b| a.saturating_add(b))
+    }
+}
+
+/// Which moment of a phase holds its peak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Moment {
+    /// An update's no-grad pass over the old and reference log-probs.
+    Scoring,
+    /// An update's micro-step, during the backward.
+    Backward,
+    /// An update's AdamW step.
+    OptimizerStep,
+    /// A sampler's prompt pass.
+    Prefill,
+    /// A sampler's decode step with a full cache.
+    Decode,
+    /// Nothing runs locally (remote sampling): the resident models only.
+    Resident,
+}
+
+/// Budget and what may be changed to meet it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Memory available, bytes.
+    pub budget_bytes: u64,
+    /// What the code can do.
+    pub capabilities: Capabilities,
+    /// The log-prob chunk the run uses (the largest the chooser may pick).
+    pub logprob_chunk: u64,
+}
+
+impl PlanOptions {
+    /// Today's capabilities on a CPU and `DEFAULT_LOGPROB_CHUNK`.
+    pub fn new(budget_bytes: u64) -> Self {
+        Self::for_device(budget_bytes, true)
+    }
+
+    /// Today's capabilities on a CPU (`cpu`) or another device.
+    pub fn for_device(budget_bytes: u64, cpu: bool) -> Self {
+        Self {
+            budget_bytes,
+            capabilities: Capabilities::current(cpu),
+            logprob_chunk: rzero_model::DEFAULT_LOGPROB_CHUNK as u64,
+        }
+    }
+}
+
+/// The plan of one phase.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhasePlan {
+    /// Phase name (contains `challenger`, `solver` or `eval`).
+    pub name: String,
+    /// Training or generation.
+    pub kind: PhaseKind,
+    /// Sampled on inference servers.
+    pub remote: bool,
+    /// Estimated peak bytes (the breakdown's total).
+    pub estimate_bytes: u64,
+    /// Peak measured by `rzero plan --measure` (process RSS on a CPU).
+    pub measured_peak_bytes: Option<u64>,
+    /// The process's RSS before the measured phase loaded anything.
+    pub measured_baseline_bytes: Option<u64>,
+    /// Rows chosen: an update's micro-batch, a sampler's rows per call.
+    pub micro_batch_rows: u64,
+    /// Rows the run's config would use.
+    pub max_rows: u64,
+    /// Longest sequence: prompt + `max_new_tokens`, capped at the model's context.
+    pub sequence: u64,
+    /// Longest prompt, tokens.
+    pub prompt_tokens: u64,
+    /// Completion budget.
+    pub new_tokens: u64,
+    /// Update: the LM-head log-prob chunk.
+    pub logprob_chunk: Option<u64>,
+    /// Update: whether layer recomputation is used.
+    pub recompute: Option<bool>,
+    /// Which moment holds the peak.
+    pub moment: Moment,
+    /// The peak by kind of tensor.
+    pub breakdown: Breakdown,
+    /// Fits the budget.
+    pub fits: bool,
+    /// Bytes over the budget (0 when it fits).
+    pub shortfall_bytes: u64,
+    /// What was lowered, what is not implemented, what would help.
+    pub notes: Vec<String>,
+    /// What the phase runs (for `--measure`).
+    #[serde(skip)]
+    pub spec: PhaseSpec,
+}
+
+/// The plan of every phase of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// The budget, bytes.
+    pub budget_bytes: u64,
+    /// Model parameters.
+    pub params: u64,
+    /// Model dimensions.
+    pub shape: ModelShape,
+    /// What the code could do.
+    pub capabilities: Capabilities,
+    /// Prompt lengths were counted with the model's tokenizer.
+    pub exact_prompts: bool,
+    /// Phases in run order.
+    pub phases: Vec<PhasePlan>,
+    /// Every phase fits.
+    pub fits: bool,
+}
+
+impl Plan {
+    /// The phase called `name`.
+    pub fn phase(&self, name: &str) -> Result<&PhasePlan, PlanError> {
+        self.phases
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| PlanError::UnknownPhase {
+                name: name.to_string(),
+                known: self
+                    .phases
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// The phase that misses the budget by the most, if any misses it.
+    pub fn worst(&self) -> Option<&PhasePlan> {
+        self.phases
+            .iter()
+            .filter(|p| !p.fits)
+            .max_by_key(|p| p.shortfall_bytes)
+    }
+
+    /// Why the run cannot start, naming the phase and the shortfall in GiB;
+    /// `None` when it fits.
+    pub fn refusal(&self) -> Option<String> {
+        let worst = self.worst()?;
+        let others = self.phases.iter().filter(|p| !p.fits).count() - 1;
+        let also = if others > 0 {
+            format!(" ({others} other phase(s) do not fit either)")
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "does not fit in {}: phase `{}` needs {} at {} row(s) of {} tokens, {} more than available{also}",
+            gib(self.budget_bytes),
+            worst.name,
+            gib(worst.estimate_bytes),
+            worst.micro_batch_rows,
+            worst.sequence,
+            gib(worst.shortfall_bytes),
+        ))
+    }
+
+    /// The micro-batch rows to train with when memory is what limits them:
+    /// the smallest choice over the update phases whose choice is below
+    /// what the config asks (the run config has one `micro_batch_rows`);
+    /// `None` when no update phase is limited by memory.
+    pub fn update_rows(&self) -> Option<u64> {
+        self.phases
+            .iter()
+            .filter(|p| p.kind == PhaseKind::Update && p.micro_batch_rows < p.max_rows)
+            .map(|p| p.micro_batch_rows)
+            .min()
+    }
+}
+
+/// `bytes` in GiB with two decimals, and in a smaller unit too when that
+/// reads as 0.0x GiB.
+fn gib(bytes: u64) -> String {
+    let g = bytes as f64 / (1u64 << 30) as f64;
+    if g < 0.1 {
+        format!("{g:.2} GiB ({})", format_size(bytes))
+    } else {
+        format!("{g:.2} GiB")
+    }
+}
+
+/// One candidate setting of an update phase.
+#[derive(Debug, Clone, Copy)]
+struct UpdateChoice {
+    rows: u64,
+    chunk: u64,
+    recompute: bool,
+}
+
+/// The estimate of an update phase at `choice`: the largest of its
+/// scoring pass, backward and optimizer step. `T` is what is trained
+/// ([`ModelShape::trainable`]: every weight, or LoRA adapters).
+///
+/// - scoring: the policy and the frozen copies, AdamW moments, one no-grad
+///   pass over `score_rows` rows ([`estimate::score_pass`]);
+/// - backward: the policy, the updated copy of its trained tensors (the
+///   `Policy` keeps the pre-update ones until `grpo_update` returns) and the
+///   frozen copies; moments; gradients (2 sets while micro-batches
+///   accumulate, else 1); activations and logits of one micro-step
+///   ([`estimate::train_activations`], [`estimate::train_logits`]), plus
+///   with LoRA the adapted weights `W + s·A·B` recomposed by the forward;
+/// - optimizer step: the same weights, moments and their update
+///   temporaries, 1 gradient set.
+fn update_estimate(
+    shape: &ModelShape,
+    spec: &PhaseSpec,
+    choice: UpdateChoice,
+    caps: Capabilities,
+) -> (Moment, Breakdown) {
+    let (seq, completion) = (
+        spec.sequence(shape.max_positions),
+        spec.completion(shape.max_positions),
+    );
+    let t = shape.trainable(spec.lora.as_ref());
+    let frozen = estimate::weights(shape, spec.resident.frozen_copies());
+    let moments = estimate::optimizer_moments(&t);
+    let (score_acts, score_logits) = estimate::score_pass(
+        shape,
+        caps.fused_inference_attention,
+        spec.score_rows,
+        (seq, completion),
+        choice.chunk,
+    );
+    let scoring = Breakdown {
+        weights: t.model * estimate::F32 + frozen,
+        optimizer: moments,
+        activations: score_acts,
+        logits: score_logits,
+        ..Breakdown::default()
+    };
+    let step = TrainStep {
+        rows: choice.rows,
+        sequence: seq,
+        completion,
+        chunk: choice.chunk,
+        recompute: choice.recompute,
+        memory_efficient_attention: caps.memory_efficient_attention,
+    };
+    let accumulating = spec.rows_per_step.div_ceil(choice.rows.max(1)) > 1;
+    let training_weights = (t.model + t.params) * estimate::F32 + frozen;
+    let backward = Breakdown {
+        weights: training_weights,
+        optimizer: moments,
+        gradients: estimate::gradients(&t, if accumulating { 2 } else { 1 }),
+        activations: estimate::train_activations(shape, &step) + t.adapted * estimate::F32,
+        logits: estimate::train_logits(shape, &step),
+        kv_cache: 0,
+    };
+    let optimizer_step = Breakdown {
+        weights: training_weights,
+        optimizer: moments + estimate::optimizer_step_transient(&t),
+        gradients: estimate::gradients(&t, 1),
+        ..Breakdown::default()
+    };
+    [
+        (Moment::Backward, backward),
+        (Moment::Scoring, scoring),
+        (Moment::OptimizerStep, optimizer_step),
+    ]
+    .into_iter()
+    .max_by_key(|(_, b)| b.total())
+    .unwrap_or((Moment::Backward, backward))
+}
+
+/// The estimate of a sampling phase at `rows` rows per call: the larger of
+/// its prefill and its last decode step ([`estimate::prefill`],
+/// [`estimate::decode`]), with the resident weights (a training policy's
+/// adapters included, and their merged copy when it samples) and moments.
+fn sampling_estimate(
+    shape: &ModelShape,
+    spec: &PhaseSpec,
+    rows: u64,
+    caps: Capabilities,
+) -> (Moment, Breakdown) {
+    let r = &spec.resident;
+    let t = shape.trainable(spec.lora.as_ref());
+    let policy = if r.policy {
+        t.model + if spec.policy_samples { t.adapted } else { 0 }
+    } else {
+        0
+    };
+    let base = Breakdown {
+        weights: policy * estimate::F32 + estimate::weights(shape, r.frozen_copies()),
+        optimizer: if r.optimizer {
+            estimate::optimizer_moments(&t)
+        } else {
+            0
+        },
+        ..Breakdown::default()
+    };
+    if spec.remote {
+        return (Moment::Resident, base);
+    }
+    let fused = caps.fused_inference_attention;
+    let prompts = (rows / spec.granularity.max(1)).max(1);
+    let seq = spec.sequence(shape.max_positions);
+    let prompt = spec.prompt_tokens.min(seq);
+    let with = |g: estimate::GenerationBytes| Breakdown {
+        activations: g.activations,
+        logits: g.logits,
+        kv_cache: g.kv_cache,
+        ..base
+    };
+    let prefill = with(estimate::prefill(shape, fused, prompts, prompt, rows));
+    let decode = with(estimate::decode(shape, fused, rows, seq));
+    if prefill.total() > decode.total() {
+        (Moment::Prefill, prefill)
+    } else {
+        (Moment::Decode, decode)
+    }
+}
+
+/// The largest multiple of `step` up to `max` for which `fits` holds
+/// (estimates grow with rows, so the first one found going down).
+fn largest_fitting(max: u64, step: u64, fits: impl Fn(u64) -> bool) -> Option<u64> {
+    let step = step.max(1);
+    (1..=max / step).rev().map(|k| k * step).find(|&r| fits(r))
+}
+
+/// Log-prob chunks to try, largest first: the run's, then halvings down
+/// to 64 when the chunk can be set.
+fn chunks(options: &PlanOptions) -> Vec<u64> {
+    let first = options.logprob_chunk.max(1);
+    if !options.capabilities.logprob_chunk {
+        return vec![first];
+    }
+    std::iter::successors(Some(first), |&c| (c > 64).then_some(c / 2)).collect()
+}
+
+/// The best update setting under `caps`: most rows, then no
+/// recomputation, then the larger chunk. `None` when not even one row fits.
+fn best_update(
+    shape: &ModelShape,
+    spec: &PhaseSpec,
+    options: &PlanOptions,
+    caps: Capabilities,
+) -> Option<UpdateChoice> {
+    let budget = options.budget_bytes;
+    let recomputes: &[bool] = if caps.recompute {
+        &[false, true]
+    } else {
+        &[false]
+    };
+    let mut best: Option<UpdateChoice> = None;
+    for &recompute in recomputes {
+        for chunk in chunks(&PlanOptions {
+            capabilities: caps,
+            ..*options
+        }) {
+            let fits = |rows| {
+                let choice = UpdateChoice {
+                    rows,
+                    chunk,
+                    recompute,
+                };
+                update_estimate(shape, spec, choice, caps).1.total() <= budget
+            };
+            if let Some(rows) = largest_fitting(spec.max_rows, 1, fits)
+                && best.is_none_or(|b| rows > b.rows)
+            {
+                best = Some(UpdateChoice {
+                    rows,
+                    chunk,
+                    recompute,
+                });
+            }
+        }
+    }
+    best
+}
+
+/// What a feature that is not there yet would allow, for the notes.
+fn would_allow(
+    shape: &ModelShape,
+    spec: &PhaseSpec,
+    options: &PlanOptions,
+    caps: Capabilities,
+) -> String {
+    match best_update(shape, spec, options, caps) {
+        Some(c) => format!("would allow {} row(s)", c.rows),
+        None => "would still not fit one row".to_string(),
+    }
+}
+
+fn plan_update(shape: &ModelShape, spec: &PhaseSpec, options: &PlanOptions) -> PhasePlan {
+    let caps = options.capabilities;
+    let best = best_update(shape, spec, options, caps);
+    let fallback = UpdateChoice {
+        rows: 1,
+        chunk: chunks(options).last().copied().unwrap_or(1),
+        recompute: caps.recompute,
+    };
+    let choice = best.unwrap_or(fallback);
+    let (moment, breakdown) = update_estimate(shape, spec, choice, caps);
+    let mut plan = phase_plan(spec, options, shape, choice.rows, moment, breakdown);
+    plan.logprob_chunk = Some(choice.chunk);
+    plan.recompute = Some(choice.recompute);
+    if choice.rows < spec.max_rows && plan.fits {
+        plan.notes.push(format!(
+            "micro_batch_rows lowered from {} to {} to fit",
+            spec.max_rows, choice.rows
+        ));
+    }
+    if moment == Moment::Scoring {
+        plan.notes.push(format!(
+            "the peak is the no-grad pass over the old and reference log-probs, {} rows at a \
+             time (train.rs SCORE_CHUNK; not configurable yet)",
+            spec.score_rows
+        ));
+    }
+    if !caps.logprob_chunk {
+        plan.notes.push(format!(
+            "log-prob chunk fixed at {} (DEFAULT_LOGPROB_CHUNK; not configurable yet)",
+            choice.chunk
+        ));
+    }
+    let constrained = !plan.fits || choice.rows < spec.max_rows;
+    if constrained && !caps.recompute {
+        let with = would_allow(
+            shape,
+            spec,
+            options,
+            Capabilities {
+                recompute: true,
+                ..caps
+            },
+        );
+        plan.notes
+            .push(format!("layer recomputation (not implemented yet) {with}"));
+    }
+    if constrained && !caps.memory_efficient_attention {
+        let with = would_allow(
+            shape,
+            spec,
+            options,
+            Capabilities {
+                memory_efficient_attention: true,
+                ..caps
+            },
+        );
+        plan.notes
+            .push(format!("memory-efficient attention (off here) {with}"));
+    }
+    plan
+}
+
+fn plan_sampling(shape: &ModelShape, spec: &PhaseSpec, options: &PlanOptions) -> PhasePlan {
+    let budget = options.budget_bytes;
+    let caps = options.capabilities;
+    let fits = |rows| sampling_estimate(shape, spec, rows, caps).1.total() <= budget;
+    let fitting = largest_fitting(spec.max_rows, spec.granularity, fits);
+    let rows = if options.capabilities.sampling_rows {
+        fitting.unwrap_or(spec.granularity.max(1))
+    } else {
+        spec.max_rows
+    };
+    let (moment, breakdown) = sampling_estimate(shape, spec, rows, caps);
+    let mut plan = phase_plan(spec, options, shape, rows, moment, breakdown);
+    if spec.remote {
+        plan.micro_batch_rows = 0;
+        plan.notes
+            .push("sampled on inference servers: only the resident models count here".into());
+    } else if !plan.fits && !options.capabilities.sampling_rows {
+        plan.notes.push(match fitting {
+            Some(r) => format!(
+                "would fit with {r} rows per generation call, but a local sampler always \
+                 takes up to {} (not configurable yet)",
+                estimate::SAMPLING_ROWS
+            ),
+            None => format!(
+                "does not fit even one prompt's {} row(s) per generation call",
+                spec.granularity
+            ),
+        });
+    }
+    plan
+}
+
+fn phase_plan(
+    spec: &PhaseSpec,
+    options: &PlanOptions,
+    shape: &ModelShape,
+    rows: u64,
+    moment: Moment,
+    breakdown: Breakdown,
+) -> PhasePlan {
+    let total = breakdown.total();
+    let mut notes = Vec::new();
+    if spec.prompt_tokens + spec.new_tokens > shape.max_positions {
+        notes.push(format!(
+            "sequence capped at the model's context of {} positions",
+            shape.max_positions
+        ));
+    }
+    PhasePlan {
+        name: spec.name.to_string(),
+        kind: spec.kind,
+        remote: spec.remote,
+        estimate_bytes: total,
+        measured_peak_bytes: None,
+        measured_baseline_bytes: None,
+        micro_batch_rows: rows,
+        max_rows: spec.max_rows,
+        sequence: spec.sequence(shape.max_positions),
+        prompt_tokens: spec.prompt_tokens,
+        new_tokens: spec.new_tokens,
+        logprob_chunk: None,
+        recompute: None,
+        moment,
+        breakdown,
+        fits: total <= options.budget_bytes,
+        shortfall_bytes: total.saturating_sub(options.budget_bytes),
+        notes,
+        spec: spec.clone(),
+    }
+}
+
+/// Plans every phase of `specs` for a model of `shape` within `options`.
+pub fn choose(
+    shape: &ModelShape,
+    specs: &[PhaseSpec],
+    options: &PlanOptions,
+    exact_prompts: bool,
+) -> Plan {
+    let phases: Vec<PhasePlan> = specs
+        .iter()
+        .map(|spec| match spec.kind {
+            PhaseKind::Update => plan_update(shape, spec, options),
+            PhaseKind::Sampling => plan_sampling(shape, spec, options),
+        })
+        .collect();
+    Plan {
+        budget_bytes: options.budget_bytes,
+        params: shape.params(),
+        shape: *shape,
+        capabilities: options.capabilities,
+        exact_prompts,
+        fits: phases.iter().all(|p| p.fits),
+        phases,
+    }
+}

@@ -1,0 +1,403 @@
+//! The memory planner: formulae against hand computations, the chooser's
+//! guarantees, and a plan of the built-in model's run.
+
+use rzero_core::plan::estimate::{
+    self, Capabilities, TrainStep, decode, kv_cache, layer_floats_per_token, prefill,
+    train_activations, train_logits,
+};
+use rzero_core::plan::{
+    ModelShape, PhaseKind, PhaseSpec, Plan, PlanOptions, PromptLengths, Resident, choose,
+    phase_specs, plan_run,
+};
+use rzero_model::Qwen3Config;
+
+const GIB: u64 = 1 << 30;
+
+/// Qwen3 preset S: vocab 512, d 128, f 384, 4 layers, 4 heads / 2 KV heads,
+/// head_dim 32, tied.
+fn small() -> ModelShape {
+    ModelShape::from_config(&Qwen3Config::s())
+}
+
+fn step(rows: u64, sequence: u64, completion: u64) -> TrainStep {
+    TrainStep {
+        rows,
+        sequence,
+        completion,
+        chunk: 1024,
+        recompute: false,
+        memory_efficient_attention: true,
+    }
+}
+
+#[test]
+fn small_shape_formulae_match_hand_computations() {
+    let s = small();
+    let full = s.trainable(None);
+    assert_eq!(s.params(), 853_376);
+    assert_eq!(estimate::weights(&s, 1), 853_376 * 4);
+    assert_eq!(estimate::optimizer_moments(&full), 2 * 853_376 * 4);
+    assert_eq!(estimate::gradients(&full, 2), 2 * 853_376 * 4);
+    // With the attention op: 6·128 + 5·128 + 4·64 + 5·384 + 4 heads;
+    // decomposed: 6·128 + 6·128 + 2·64 + 5·384.
+    assert_eq!(layer_floats_per_token(&s, true), 3588);
+    assert_eq!(layer_floats_per_token(&s, false), 3584);
+
+    // b = 2, s = 10, c = 4: each layer keeps 20·3588 = 71,760 floats; the
+    // backward adds 20·(2·128 + 2·384) = 20,480 and 4 block tensors of
+    // 2·4·10·10; outside the layers 3·20·128 + 2·2·4·128 + 2·20·32 = 11,008.
+    // (4·71,760 + 23,680 + 11,008) · 4 bytes:
+    let plain = step(2, 10, 4);
+    assert_eq!(train_activations(&s, &plain), 1_286_912);
+    // Recomputation keeps 4·20·128 layer inputs and rebuilds one layer:
+    // (10,240 + 71,760 + 23,680 + 11,008) · 4.
+    let recompute = TrainStep {
+        recompute: true,
+        ..plain
+    };
+    assert_eq!(train_activations(&s, &recompute), 466_752);
+    // Decomposed attention keeps 3 score tensors of 2·4·10·10 per layer and
+    // 3 more in the backward: (4·(71,680 + 2,400) + 20,480 + 2,400 + 11,008) · 4.
+    let decomposed = TrainStep {
+        memory_efficient_attention: false,
+        ..plain
+    };
+    assert_eq!(train_activations(&s, &decomposed), 1_320_832);
+    // 8 completion positions < chunk: 3·8·512 + 2·512·128 floats.
+    assert_eq!(train_logits(&s, &plain), 573_440);
+    let chunked = TrainStep { chunk: 2, ..plain };
+    assert_eq!(
+        train_logits(&s, &chunked),
+        (3 * 2 * 512 + 2 * 512 * 128) * 4
+    );
+
+    // K and V of 4 layers, 3 rows, 2·32 wide, 10 positions.
+    assert_eq!(kv_cache(&s, 3, 10), 2 * 4 * 3 * 64 * 10 * 4);
+    // Decode of 3 rows at 10 positions: one layer's 3·2432 floats and the
+    // concatenated K/V 2·3·64·10; without a fused attention kernel also
+    // scores 2·3·4·10 and K/V repeated to the query heads 2·3·4·10·32.
+    let d = decode(&s, true, 3, 10);
+    assert_eq!(d.activations, (7296 + 3840) * 4);
+    assert_eq!(d.logits, 2 * 3 * 512 * 4);
+    assert_eq!(d.kv_cache, 2 * kv_cache(&s, 3, 10));
+    let d = decode(&s, false, 3, 10);
+    assert_eq!(d.activations, (7296 + 3840 + 240 + 7680) * 4);
+    // Prefill of 1 prompt of 6 tokens replicated to 3 rows.
+    let p = prefill(&s, true, 1, 6, 3);
+    assert_eq!(p.activations, 6 * 2432 * 4);
+    assert_eq!(p.kv_cache, kv_cache(&s, 1, 6) + kv_cache(&s, 3, 6));
+    assert_eq!(p.logits, 2 * 512 * 4);
+    let p = prefill(&s, false, 1, 6, 3);
+    assert_eq!(p.activations, (6 * 2432 + 2 * 4 * 36 + 2 * 4 * 6 * 32) * 4);
+}
+
+#[test]
+fn qwen3_0_6b_formulae_match_hand_computations() {
+    let q = ModelShape::qwen3_0_6b();
+    let full = q.trainable(None);
+    // 151,936·1024 embedding + 28 · (6,291,712 attention + 9,437,184 MLP +
+    // 2,048 norms) + 1,024.
+    assert_eq!(q.params(), 596_049_920);
+    assert_eq!(estimate::weights(&q, 1), 2_384_199_680);
+    assert_eq!(estimate::gradients(&full, 1), 2_384_199_680);
+    assert_eq!(estimate::optimizer_moments(&full), 4_768_399_360);
+    // The largest tensor is the tied embedding.
+    assert_eq!(q.largest_param(), 151_936 * 1024);
+    // f32 K and V: 2 · 28 · 8·128 · 4 = 224 KiB per token.
+    assert_eq!(kv_cache(&q, 1, 1), 224 * 1024);
+    // 6·1024 + 5·2048 + 4·1024 + 5·3072 + 16.
+    assert_eq!(layer_floats_per_token(&q, true), 35_856);
+    // One row of 4096 tokens with decomposed attention: the saved scores
+    // alone are 3 · 16 · 4096² · 4 bytes = 3 GiB per layer (84 GiB over 28
+    // layers) plus the backward's 3 GiB.
+    let decomposed = TrainStep {
+        memory_efficient_attention: false,
+        ..step(1, 4096, 1024)
+    };
+    let scores: u64 = 29 * 3 * 16 * 4096 * 4096 * 4;
+    let outside = 3 * 4096 * 1024 + 2 * 1024 * 1024 + 2 * 4096 * 128;
+    let rest = (28 * 4096 * 35_840 + 4096 * 8192 + outside) * 4;
+    assert_eq!(train_activations(&q, &decomposed), scores + rest);
+    // With the op: no scores kept; the backward holds 4 blocks of
+    // 16 heads × 128 queries × 4096 keys.
+    let op = (28 * 4096 * 35_856 + 4096 * 8192 + 4 * 16 * 128 * 4096 + outside) * 4;
+    assert_eq!(train_activations(&q, &step(1, 4096, 1024)), op);
+    assert!(op < 18 << 30 && scores > 86 << 30);
+    // 1024 positions of logits at once: 3 · 1024 · 151,936 floats, plus the
+    // head gradient's two [V, d] buffers.
+    assert_eq!(
+        train_logits(&q, &step(1, 4096, 1024)),
+        (3 * 1024 * 151_936 + 2 * 151_936 * 1024) * 4
+    );
+    // LoRA rank 16 on all seven projections: 28 · 16 · (3072 + 2048 + 2048
+    // + 3072 + 4096 + 4096 + 4096) adapter elements.
+    let lora = rzero_grpo::LoraSettings {
+        rank: 16,
+        alpha: None,
+        targets: rzero_grpo::LoraTargets::ALL,
+    };
+    let t = q.trainable(Some(&lora));
+    assert_eq!(t.params, 28 * 16 * 22_528);
+    assert_eq!(estimate::optimizer_moments(&t), 2 * 28 * 16 * 22_528 * 4);
+    assert_eq!(t.adapted, 28 * (6_291_456 + 9_437_184));
+}
+
+fn solver_update(rows: u64, sequence: u64) -> PhaseSpec {
+    PhaseSpec {
+        name: "solver_update",
+        kind: PhaseKind::Update,
+        prompt_tokens: sequence / 2,
+        new_tokens: sequence - sequence / 2,
+        max_rows: rows,
+        granularity: 1,
+        rows_per_step: 4 * rows,
+        score_rows: 32,
+        resident: Resident {
+            policy: true,
+            optimizer: true,
+            reference: true,
+            frozen: 0,
+        },
+        remote: false,
+        policy_samples: false,
+        lora: None,
+    }
+}
+
+fn paper_plan(shape: &ModelShape, budget: u64) -> Plan {
+    let config = rzero_core::preset("paper").unwrap();
+    let specs = phase_specs(&config, &PromptLengths::approximate(&config));
+    choose(shape, &specs, &PlanOptions::new(budget), false)
+}
+
+#[test]
+fn more_memory_never_gives_fewer_rows() {
+    let config = rzero_core::preset("paper").unwrap();
+    let mut specs = phase_specs(&config, &PromptLengths::approximate(&config));
+    specs.push(solver_update(64, 512));
+    for shape in [small(), ModelShape::qwen3_0_6b()] {
+        let mut last: Option<Plan> = None;
+        for step in 0..200u64 {
+            let budget = (1 + step * step) * (GIB / 8);
+            let plan = choose(&shape, &specs, &PlanOptions::new(budget), false);
+            if let Some(prev) = &last {
+                assert!(
+                    plan.fits || !prev.fits,
+                    "fits at {} but not at {budget}",
+                    prev.budget_bytes
+                );
+                for (a, b) in prev.phases.iter().zip(&plan.phases) {
+                    assert!(
+                        b.micro_batch_rows >= a.micro_batch_rows,
+                        "{}: {} rows at {} bytes, {} at {budget}",
+                        a.name,
+                        a.micro_batch_rows,
+                        prev.budget_bytes,
+                        b.micro_batch_rows
+                    );
+                    assert!(b.fits || !a.fits, "{}", a.name);
+                }
+            }
+            last = Some(plan);
+        }
+    }
+}
+
+#[test]
+fn the_chosen_rows_are_the_largest_that_fit() {
+    let shape = ModelShape::qwen3_0_6b();
+    let spec = solver_update(64, 2048);
+    for budget in [100 * GIB, 200 * GIB, 400 * GIB] {
+        let plan = choose(
+            &shape,
+            std::slice::from_ref(&spec),
+            &PlanOptions::new(budget),
+            true,
+        );
+        let p = &plan.phases[0];
+        assert!(p.fits, "{budget}: {p:?}");
+        assert!(p.estimate_bytes <= budget);
+        let rows = p.micro_batch_rows;
+        assert!(
+            (1..64).contains(&rows),
+            "a 2048-token row costs tens of GiB: {rows}"
+        );
+        assert!(
+            p.notes.iter().any(|n| n.contains("lowered from 64")),
+            "{:?}",
+            p.notes
+        );
+        // One more row would not fit.
+        let more = PhaseSpec {
+            max_rows: rows + 1,
+            ..spec.clone()
+        };
+        let unlimited = choose(&shape, &[more], &PlanOptions::new(u64::MAX / 4), true);
+        assert_eq!(unlimited.phases[0].micro_batch_rows, rows + 1);
+        assert!(unlimited.phases[0].estimate_bytes > budget);
+    }
+}
+
+#[test]
+fn a_phase_that_cannot_fit_is_named_with_its_shortfall() {
+    let plan = paper_plan(&ModelShape::qwen3_0_6b(), 8 * GIB);
+    assert!(!plan.fits);
+    let worst = plan.worst().unwrap();
+    assert!(!worst.fits && worst.shortfall_bytes > 0);
+    assert_eq!(worst.shortfall_bytes, worst.estimate_bytes - 8 * GIB);
+    let message = plan.refusal().unwrap();
+    assert!(message.contains(&format!("`{}`", worst.name)), "{message}");
+    assert!(message.contains("more than available"), "{message}");
+    // Not even one 6k-token row fits: the notes say what would help and
+    // that it is not there yet.
+    let update = plan.phase("solver_update").unwrap();
+    assert!(!update.fits);
+    assert_eq!(update.recompute, Some(false));
+    assert!(
+        update
+            .notes
+            .iter()
+            .any(|n| n.contains("recomputation (not implemented yet)")),
+        "{:?}",
+        update.notes
+    );
+    assert!(plan.phase("nonsense").is_err());
+    // With plenty of memory nothing is refused.
+    let roomy = paper_plan(&small(), 64 * GIB);
+    assert!(
+        roomy.fits && roomy.refusal().is_none(),
+        "{:?}",
+        roomy.worst()
+    );
+}
+
+#[test]
+fn capabilities_change_the_estimates_as_documented() {
+    let shape = ModelShape::qwen3_0_6b();
+    let spec = solver_update(8, 4096);
+    let budget = 120 * GIB;
+    let today = choose(
+        &shape,
+        std::slice::from_ref(&spec),
+        &PlanOptions::new(budget),
+        true,
+    );
+    let mut later = PlanOptions::new(budget);
+    later.capabilities = Capabilities {
+        recompute: true,
+        logprob_chunk: true,
+        sampling_rows: true,
+        ..Capabilities::current(true)
+    };
+    let tomorrow = choose(&shape, std::slice::from_ref(&spec), &later, true);
+    let (a, b) = (&today.phases[0], &tomorrow.phases[0]);
+    assert!(b.micro_batch_rows > a.micro_batch_rows, "{a:?}\n{b:?}");
+    assert_eq!(a.recompute, Some(false));
+    assert_eq!(a.logprob_chunk, Some(1024));
+    assert!(b.fits);
+}
+
+#[test]
+fn the_phases_follow_the_run_config() {
+    let mut config = rzero_core::preset("tiny").unwrap();
+    let prompts = PromptLengths {
+        challenger: 100,
+        solver_overhead: 20,
+        exact: true,
+    };
+    let specs = phase_specs(&config, &prompts);
+    let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
+    assert_eq!(
+        names,
+        [
+            "challenger_rollouts",
+            "challenger_solver_votes",
+            "challenger_update",
+            "question_set_challenger",
+            "question_set_solver_labels",
+            "solver_rollouts",
+            "solver_update",
+            "eval"
+        ]
+    );
+    let by_name = |n: &str| specs.iter().find(|s| s.name == n).unwrap().clone();
+    // Tiny: 16 prompts × G = 4; micro-batches of 32 rows.
+    let update = by_name("challenger_update");
+    assert_eq!((update.prompt_tokens, update.new_tokens), (100, 96));
+    assert_eq!(update.max_rows, 32);
+    assert_eq!(update.rows_per_step, 32);
+    assert!(update.resident.reference && update.resident.frozen == 1);
+    // m = 8 votes per question: 16 questions per generation call.
+    let votes = by_name("question_set_solver_labels");
+    assert_eq!((votes.granularity, votes.max_rows), (8, 128));
+    assert_eq!(votes.prompt_tokens, 20 + 96);
+    assert_eq!(votes.resident.frozen, 2);
+    // β = 0 drops the reference; remote labelling drops the local Solver.
+    config.grpo.loss.kl.beta = 0.0;
+    config.inference.labelling.endpoints = vec!["http://127.0.0.1:1".into()];
+    config.challenger.train = false;
+    config.eval.maj_m = 4;
+    let specs = phase_specs(&config, &prompts);
+    assert!(specs.iter().all(|s| !s.name.starts_with("challenger")));
+    let by_name = |n: &str| specs.iter().find(|s| s.name == n).unwrap().clone();
+    assert!(!by_name("solver_update").resident.reference);
+    let labels = by_name("question_set_solver_labels");
+    assert!(labels.remote && labels.resident.frozen == 1);
+    assert_eq!(by_name("eval_majority").granularity, 4);
+}
+
+#[test]
+fn the_built_in_model_plans_with_its_tokenizer() {
+    let dir = rzero_core::builtin::builtin_model_dir().unwrap();
+    let config = rzero_core::preset("tiny").unwrap();
+    let plan = plan_run(&config, &dir, &PlanOptions::new(16 * GIB)).unwrap();
+    assert!(plan.exact_prompts && plan.fits);
+    // 758·128 embedding + 4 · (49,216 + 147,456 + 256) + 128.
+    assert_eq!(plan.params, 884_864);
+    for p in &plan.phases {
+        assert_eq!(p.estimate_bytes, p.breakdown.total(), "{}", p.name);
+        assert!(p.sequence <= 512 && p.sequence > p.prompt_tokens, "{p:?}");
+        assert_eq!(p.micro_batch_rows, p.max_rows, "{}", p.name);
+    }
+    // A megabyte fits nothing: weights alone are 3.5 MB per copy.
+    let tiny = plan_run(&config, &dir, &PlanOptions::new(1 << 20)).unwrap();
+    assert!(!tiny.fits && tiny.phases.iter().all(|p| !p.fits));
+}
+
+#[test]
+fn lora_trains_adapters_and_samples_from_a_merged_copy() {
+    let mut config = rzero_core::preset("paper").unwrap();
+    let shape = ModelShape::qwen3_0_6b();
+    let prompts = PromptLengths::approximate(&config);
+    let options = PlanOptions::new(80 * GIB);
+    let full = choose(&shape, &phase_specs(&config, &prompts), &options, false);
+    let settings = rzero_grpo::LoraSettings {
+        rank: 16,
+        alpha: None,
+        targets: rzero_grpo::LoraTargets::ALL,
+    };
+    config.grpo.lora = Some(settings);
+    let lora = choose(&shape, &phase_specs(&config, &prompts), &options, false);
+    let t = shape.trainable(Some(&settings));
+    let p = shape.params();
+    // The Solver samples its rollouts with the reference beside it: with
+    // LoRA, base + adapters + the merged copy, and moments of the adapters.
+    let (f, l) = (
+        full.phase("solver_rollouts").unwrap(),
+        lora.phase("solver_rollouts").unwrap(),
+    );
+    assert_eq!(f.breakdown.weights, 2 * p * 4);
+    assert_eq!(f.breakdown.optimizer, 2 * p * 4);
+    assert_eq!(l.breakdown.weights, (p + t.params + t.adapted + p) * 4);
+    assert_eq!(l.breakdown.optimizer, 2 * t.params * 4);
+    // Updates need less with adapters only, so they never get fewer rows.
+    let (f, l) = (
+        full.phase("solver_update").unwrap(),
+        lora.phase("solver_update").unwrap(),
+    );
+    assert!(
+        l.breakdown.gradients < f.breakdown.gradients / 50,
+        "{f:?}\n{l:?}"
+    );
+    assert!(l.micro_batch_rows >= f.micro_batch_rows);
+}
