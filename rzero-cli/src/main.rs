@@ -42,6 +42,8 @@ enum Command {
     Pretrain(cmd::pretrain::PretrainArgs),
     /// Serve a model over the OpenAI-compatible completions API (vLLM-style).
     Serve(cmd::serve::ServeArgs),
+    /// Estimated peak memory of each phase and the micro-batches that fit (--measure checks it).
+    Plan(cmd::plan::PlanArgs),
 }
 
 fn dispatch(command: Command) -> anyhow::Result<()> {
@@ -60,6 +62,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::CheckAnswers(args) => cmd::check_answers::run(&args),
         Command::Pretrain(args) => cmd::pretrain::run(args),
         Command::Serve(args) => cmd::serve::run(&args),
+        Command::Plan(args) => cmd::plan::run(&args),
     }
 }
 

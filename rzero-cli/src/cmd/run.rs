@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use rzero_core::config::Override;
 use rzero_core::phases::eval::{BenchSource, EvalReport};
+use rzero_core::plan::{PlanOptions, plan_run};
 use rzero_core::progress::StopFlag;
 use rzero_core::run::{RunOptions, Runner, init_run};
 use rzero_core::{CoreError, RunConfig};
@@ -36,7 +37,7 @@ pub struct RunArgs {
     out: Option<PathBuf>,
     /// Continue the run in this directory after an interruption (with the
     /// config stored in it).
-    #[arg(long, conflicts_with_all = ["config", "preset", "set", "model", "out"])]
+    #[arg(long, conflicts_with_all = ["config", "preset", "set", "model", "out", "memory"])]
     resume: Option<PathBuf>,
     /// Device: cpu, wgpu[:N] or cuda[:N].
     #[arg(long, default_value = "cpu")]
@@ -44,6 +45,11 @@ pub struct RunArgs {
     /// Print the merged config as TOML (with --resume: the run's own) and exit.
     #[arg(long)]
     print_config: bool,
+    /// Memory the run must fit in (20GiB, 80GB, 512MiB, bytes); default: the
+    /// device's memory where it can be read (a CPU's MemTotal). A run that
+    /// cannot fit is refused; micro-batches are lowered to fit (`rzero plan`).
+    #[arg(long, value_parser = crate::cmd::plan::memory_size)]
+    memory: Option<u64>,
 }
 
 fn resolve_config(args: &RunArgs) -> anyhow::Result<RunConfig> {
@@ -57,8 +63,41 @@ fn resolve_config(args: &RunArgs) -> anyhow::Result<RunConfig> {
     )?)
 }
 
+/// Plans the run's memory: refuses a run that cannot fit, lowers
+/// `grpo.micro_batch_rows` when a smaller micro-batch is what fits.
+fn fit_memory(
+    config: &mut RunConfig,
+    model: &std::path::Path,
+    args: &RunArgs,
+) -> anyhow::Result<()> {
+    let Some((bytes, source)) = crate::cmd::plan::budget(args.memory, args.device)? else {
+        tracing::warn!(
+            "the memory of device {} cannot be read: no memory check (pass --memory)",
+            args.device
+        );
+        return Ok(());
+    };
+    let plan = plan_run(
+        config,
+        model,
+        &PlanOptions::for_device(bytes, args.device == DeviceSpec::Cpu),
+    )?;
+    if let Some(message) = plan.refusal() {
+        bail!("{message} ({source}); `rzero plan` shows every phase");
+    }
+    if let Some(rows) = plan.update_rows() {
+        eprintln!(
+            "plan: grpo.micro_batch_rows {} -> {rows} to fit {}",
+            config.grpo.micro_batch_rows,
+            rzero_core::plan::size::format_size(bytes)
+        );
+        config.grpo.micro_batch_rows = rows as usize;
+    }
+    Ok(())
+}
+
 fn new_run(args: &RunArgs) -> anyhow::Result<PathBuf> {
-    let config = resolve_config(args)?;
+    let mut config = resolve_config(args)?;
     let model = match (&args.model, &config.model) {
         (Some(m), _) | (None, Some(m)) => m.clone(),
         (None, None) => {
@@ -71,6 +110,7 @@ fn new_run(args: &RunArgs) -> anyhow::Result<PathBuf> {
             model.display()
         );
     }
+    fit_memory(&mut config, &model, args)?;
     let out = args.out.clone().unwrap_or_else(|| {
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

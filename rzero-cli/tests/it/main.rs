@@ -6,6 +6,7 @@ mod common;
 mod config;
 mod crash;
 mod dependencies;
+mod plan;
 mod pretrain;
 mod remote;
 mod run;
