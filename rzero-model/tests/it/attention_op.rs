@@ -3,14 +3,13 @@
 //! heads: values, gradients of the op and of every model parameter (op forced
 //! on vs off), finite differences, empty and degenerate shapes.
 
-use burn::module::{ModuleVisitor, Param};
 use burn::prelude::*;
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 use rzero_model::attention_op::causal_attention;
 use rzero_model::{CompletionBatch, Qwen3, Qwen3Config, completion_logprobs};
 
-use crate::common::{device, max_abs_diff, to_vec};
+use crate::common::{device, max_abs_diff, param_grads, to_vec};
 
 /// Batch 2, 4 query heads over 2 KV heads, head_dim 8.
 const B: usize = 2;
@@ -276,30 +275,6 @@ fn loss_weights(device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(w, [3, 14]), device)
 }
 
-/// Every float parameter's gradient, in visit order, named by module path.
-struct Grads<'a> {
-    grads: &'a burn::tensor::Gradients,
-    path: Vec<String>,
-    out: Vec<(String, Vec<f32>)>,
-}
-
-impl ModuleVisitor for Grads<'_> {
-    fn enter_module(&mut self, name: &str, _: &str) {
-        self.path.push(name.to_string());
-    }
-    fn exit_module(&mut self, _: &str, _: &str) {
-        self.path.pop();
-    }
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let name = self.path.join(".");
-        let grad = param
-            .val()
-            .grad(self.grads)
-            .unwrap_or_else(|| panic!("{name}: no grad"));
-        self.out.push((name, to_vec(grad)));
-    }
-}
-
 /// Log-probs and every parameter's gradient of `Σ logprobs ⊙ W`, with the
 /// op on (`Some(block)`) or off.
 fn logprobs_and_grads(model: &Qwen3, block: Option<usize>) -> (Vec<f32>, Vec<(String, Vec<f32>)>) {
@@ -312,14 +287,7 @@ fn logprobs_and_grads(model: &Qwen3, block: Option<usize>) -> (Vec<f32>, Vec<(St
     let batch = batch(&model, &ad);
     let lp = completion_logprobs(&model, &batch);
     let values = to_vec(lp.clone());
-    let grads = (lp * loss_weights(&ad)).sum().backward();
-    let mut visitor = Grads {
-        grads: &grads,
-        path: Vec::new(),
-        out: Vec::new(),
-    };
-    model.visit(&mut visitor);
-    (values, visitor.out)
+    (values, param_grads(&model, (lp * loss_weights(&ad)).sum()))
 }
 
 #[test]

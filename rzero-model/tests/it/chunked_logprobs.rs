@@ -2,7 +2,7 @@
 //! with its own backward) against a plain full-vocabulary reference: values,
 //! gradients of every parameter, finite differences, and chunk 0.
 
-use burn::module::{ModuleVisitor, Param};
+use burn::module::Param;
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use rzero_model::lm_head::target_logprobs;
@@ -10,7 +10,7 @@ use rzero_model::{
     CompletionBatch, Qwen3, Qwen3Config, completion_logprobs, completion_logprobs_chunked,
 };
 
-use crate::common::{device, max_abs_diff, single, to_vec};
+use crate::common::{device, max_abs_diff, param_grads, single, to_vec};
 
 /// 3 rows; longest completion 7, so N = 21 completion positions (padding included).
 fn rows() -> (Vec<Vec<u32>>, Vec<Vec<u32>>) {
@@ -65,41 +65,6 @@ fn batch(model: &Qwen3, device: &Device) -> CompletionBatch {
 fn loss_weights(device: &Device) -> Tensor<2> {
     let w: Vec<f32> = (0..N).map(|i| (i as f32 * 1.7).sin() + 0.3).collect();
     Tensor::from_data(TensorData::new(w, [3, 7]), device)
-}
-
-/// Every float parameter's gradient, in visit order, named by module path.
-struct Grads<'a> {
-    grads: &'a burn::tensor::Gradients,
-    path: Vec<String>,
-    out: Vec<(String, Vec<f32>)>,
-}
-
-impl ModuleVisitor for Grads<'_> {
-    fn enter_module(&mut self, name: &str, _: &str) {
-        self.path.push(name.to_string());
-    }
-    fn exit_module(&mut self, _: &str, _: &str) {
-        self.path.pop();
-    }
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let name = self.path.join(".");
-        let grad = param
-            .val()
-            .grad(self.grads)
-            .unwrap_or_else(|| panic!("{name}: no grad"));
-        self.out.push((name, to_vec(grad)));
-    }
-}
-
-fn param_grads(model: &Qwen3, loss: Tensor<1>) -> Vec<(String, Vec<f32>)> {
-    let grads = loss.backward();
-    let mut visitor = Grads {
-        grads: &grads,
-        path: Vec::new(),
-        out: Vec::new(),
-    };
-    model.visit(&mut visitor);
-    visitor.out
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use burn::module::{ModuleVisitor, Param};
 use burn::prelude::*;
 use rzero_model::{HfQwen3Config, Qwen3, load_pretrained};
 use serde::Deserialize;
@@ -72,4 +73,40 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         .zip(b)
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
+}
+
+/// Every float parameter's gradient, in visit order, named by module path.
+struct Grads<'a> {
+    grads: &'a burn::tensor::Gradients,
+    path: Vec<String>,
+    out: Vec<(String, Vec<f32>)>,
+}
+
+impl ModuleVisitor for Grads<'_> {
+    fn enter_module(&mut self, name: &str, _: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _: &str, _: &str) {
+        self.path.pop();
+    }
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let name = self.path.join(".");
+        let grad = param
+            .val()
+            .grad(self.grads)
+            .unwrap_or_else(|| panic!("{name}: no grad"));
+        self.out.push((name, to_vec(grad)));
+    }
+}
+
+/// Every float parameter's gradient of `loss`, named by module path.
+pub fn param_grads(model: &Qwen3, loss: Tensor<1>) -> Vec<(String, Vec<f32>)> {
+    let grads = loss.backward();
+    let mut visitor = Grads {
+        grads: &grads,
+        path: Vec::new(),
+        out: Vec::new(),
+    };
+    model.visit(&mut visitor);
+    visitor.out
 }
