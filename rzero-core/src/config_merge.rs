@@ -2,9 +2,11 @@
 //! overrides, merged key by key before the result is deserialized.
 //!
 //! Tables merge recursively; every other value (arrays included) is
-//! replaced. A table whose keys are all new replaces a one-key table (that
-//! is an enum switching variant, `band = { centered = { delta = 0.2 } }`), and
-//! a table whose `kind` changes replaces the old one (`schedule`).
+//! replaced. A table whose keys are all new replaces a one-key table holding
+//! a table (that is an enum switching variant, `band = { centered = { delta =
+//! 0.2 } }`; a one-key table holding a value is a struct half written, as
+//! `--set grpo.lora.rank=4 --set grpo.lora.alpha=8` builds it, and merges),
+//! and a table whose `kind` changes replaces the old one (`schedule`).
 
 use serde::de::DeserializeOwned;
 use toml::{Table, Value};
@@ -83,7 +85,8 @@ pub fn merge(base: &mut Table, overlay: Table) {
 /// Whether `new` switches an enum's variant, so it replaces `old` whole.
 fn replaces(old: &Table, new: &Table) -> bool {
     let kind_changes = matches!((old.get("kind"), new.get("kind")), (Some(a), Some(b)) if a != b);
-    let new_variant = old.len() == 1 && !new.is_empty() && new.keys().all(|k| !old.contains_key(k));
+    let variant = old.len() == 1 && old.values().all(Value::is_table);
+    let new_variant = variant && !new.is_empty() && new.keys().all(|k| !old.contains_key(k));
     kind_changes || new_variant
 }
 
@@ -293,6 +296,31 @@ mod tests {
         )
         .unwrap();
         assert_eq!(back.grpo.schedule, rzero_grpo::LrSchedule::Constant);
+    }
+
+    #[test]
+    fn sets_into_one_table_add_up() {
+        // Each `--set` writes one key of a table the preset lacks ([grpo.lora])
+        // or of an enum variant: none may drop an earlier one.
+        let sets = [
+            set("grpo.lora.rank=4"),
+            set("grpo.lora.targets=[\"q_proj\", \"v_proj\"]"),
+            set("grpo.lora.alpha=2.5"),
+            set("question_set.filter.band.range.lo=0.2"),
+            set("question_set.filter.band.range.hi=0.7"),
+        ];
+        let got = layered(&smoke(), None, &sets).unwrap();
+        let lora = got.grpo.lora.expect("grpo.lora");
+        assert_eq!((lora.rank, lora.alpha()), (4, 2.5));
+        assert_eq!(
+            lora.targets.names().collect::<Vec<_>>(),
+            ["q_proj", "v_proj"]
+        );
+        assert_eq!(
+            got.question_set.filter.band,
+            rzero_data::Band::Range { lo: 0.2, hi: 0.7 }
+        );
+        assert!(tiny().grpo.lora.is_none(), "presets train every weight");
     }
 
     #[test]

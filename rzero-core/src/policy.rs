@@ -88,6 +88,12 @@ pub struct Policy {
     pub lora: Option<PolicyLora>,
 }
 
+/// Subdirectory of a checkpoint that holds its PEFT adapter. Not the
+/// checkpoint directory itself: transformers (with peft installed) reads a
+/// directory holding both `config.json` and `adapter_config.json` as a base
+/// model plus an adapter to apply, which would add the merged update twice.
+pub const ADAPTER_DIR: &str = "adapter";
+
 /// LoRA adapters on a policy and the model they adapt.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyLora {
@@ -141,10 +147,11 @@ impl Policy {
         Ok(())
     }
 
-    /// Attaches the PEFT adapter saved in `dir` (by [`Policy::save`] of a
-    /// policy with adapters) to this policy's model, its base.
+    /// Attaches the PEFT adapter of checkpoint `dir` (`dir/adapter`, written
+    /// by [`Policy::save`] of a policy with adapters) to this policy's model,
+    /// its base.
     pub fn load_lora(&mut self, dir: &Path, base: String) -> Result<()> {
-        let (model, config) = load_peft_adapter(self.model.clone(), dir)?;
+        let (model, config) = load_peft_adapter(self.model.clone(), &dir.join(ADAPTER_DIR))?;
         self.model = model;
         self.lora = Some(PolicyLora { config, base });
         Ok(())
@@ -158,15 +165,17 @@ impl Policy {
     /// Saves the weights, config and tokenizer files as an HF directory.
     /// With LoRA adapters the weights are the merged ones (what the next
     /// phase, a reference model or an inference server loads), and the
-    /// adapters are saved beside them as a PEFT adapter
-    /// (`adapter_config.json`, `adapter_model.safetensors`).
+    /// adapters are saved beside them as a PEFT adapter in
+    /// [`ADAPTER_DIR`] (`adapter/adapter_config.json`,
+    /// `adapter/adapter_model.safetensors`).
     pub fn save(&self, dir: &Path) -> Result<()> {
         match &self.lora {
             None => save_pretrained(&self.model, &self.hf, dir, &SaveOptions::default())?,
             Some(lora) => {
                 let merged = merge_lora(self.model.valid());
                 save_pretrained(&merged, &self.hf, dir, &SaveOptions::default())?;
-                save_peft_adapter(&self.model, &lora.config, &lora.base, dir)?;
+                let adapter = dir.join(ADAPTER_DIR);
+                save_peft_adapter(&self.model, &lora.config, &lora.base, &adapter)?;
             }
         }
         for (name, bytes) in &self.tokenizer_files {

@@ -306,6 +306,11 @@ struct PeftConfigOut<'a> {
 /// each written atomically, weights first. `peft.PeftModel.from_pretrained`
 /// loads it onto the base model.
 ///
+/// Keep it out of a directory that holds a full checkpoint of the merged
+/// model: transformers (with peft installed) reads `config.json` beside
+/// `adapter_config.json` as a base plus an adapter to apply on top, which
+/// would add the update twice. A subdirectory is safe.
+///
 /// `config` must describe the adapters `model` carries (the one given to
 /// [`apply_lora`] or returned by [`load_peft_adapter`]): same rank, scale and
 /// targets, else an error.

@@ -245,22 +245,25 @@ impl rzero_core::progress::Progress for StopAt<'_> {
     fn done(&self, _done: usize, _total: usize) {}
 }
 
-/// Every file of a directory, by name.
+/// Every file under a directory, by relative path.
 fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
+    let mut out = std::collections::BTreeMap::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.path().is_dir() {
+            for (inner, bytes) in files(&e.path()) {
+                out.insert(format!("{name}/{inner}"), bytes);
+            }
+        } else {
+            out.insert(name, std::fs::read(e.path()).unwrap());
+        }
+    }
+    out
 }
 
 /// `[grpo.lora]` from `--set grpo.lora.rank=4`: only the adapters train,
-/// each checkpoint holds the merged model and the PEFT adapter beside it, and
+/// each checkpoint holds the merged model and the PEFT adapter in `adapter/`, and
 /// a run stopped inside a LoRA phase resumes (base + saved adapter +
 /// optimizer) to the same files.
 #[test]
@@ -285,16 +288,21 @@ fn a_lora_run_trains_adapters_saves_merged_checkpoints_and_resumes_identically()
     let (base, _) = rzero_model::load_pretrained(&base_model(), &device).unwrap();
     for (role, steps) in [(Role::Challenger, 1), (Role::Solver, 2)] {
         let dir = run.checkpoint(1, role, steps - 1);
-        for name in [
-            ADAPTER_CONFIG_FILE,
-            ADAPTER_WEIGHTS_FILE,
-            "model.safetensors",
-        ] {
-            assert!(dir.join(name).exists(), "{role:?}: {name}");
+        let adapter_dir = dir.join(rzero_core::policy::ADAPTER_DIR);
+        for name in [ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE] {
+            assert!(adapter_dir.join(name).exists(), "{role:?}: {name}");
+            // transformers would apply an adapter beside config.json on top
+            // of the (already merged) weights.
+            assert!(
+                !dir.join(name).exists(),
+                "{role:?}: {name} beside the merged model"
+            );
         }
-        let adapter: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join(ADAPTER_CONFIG_FILE)).unwrap())
-                .unwrap();
+        assert!(dir.join("model.safetensors").exists());
+        let adapter: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(adapter_dir.join(ADAPTER_CONFIG_FILE)).unwrap(),
+        )
+        .unwrap();
         assert_eq!(
             (adapter["r"].clone(), adapter["lora_alpha"].clone()),
             (4.into(), 8.into())
@@ -321,7 +329,7 @@ fn a_lora_run_trains_adapters_saves_merged_checkpoints_and_resumes_identically()
             "{role:?}: embeddings moved"
         );
         // The adapter beside it, on the base, is the merged model.
-        let (adapted, _) = rzero_model::load_peft_adapter(base.clone(), &dir).unwrap();
+        let (adapted, _) = rzero_model::load_peft_adapter(base.clone(), &adapter_dir).unwrap();
         let again = rzero_model::merge_lora(adapted);
         for (a, b) in again.layers.iter().zip(&merged.layers) {
             let d = diff(a.mlp.down_proj.weight.val(), b.mlp.down_proj.weight.val());
@@ -357,5 +365,6 @@ fn a_lora_run_trains_adapters_saves_merged_checkpoints_and_resumes_identically()
         deterministic(&full)
     );
     let last = |r: &RunDir| files(&r.checkpoint(1, Role::Solver, 1));
+    assert!(last(&run).contains_key("adapter/adapter_model.safetensors"));
     assert_eq!(last(&split), last(&run), "resumed checkpoint differs");
 }
