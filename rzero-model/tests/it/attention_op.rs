@@ -315,7 +315,10 @@ fn model_gradients_with_the_op_equal_the_decomposed_path() {
         for ((name, g), (want_name, w)) in got.iter().zip(&want) {
             assert_eq!(name, want_name);
             assert!(w.iter().any(|x| *x != 0.0), "{name}: zero gradient");
-            let diff = max_abs_diff(g, w);
+            // f32 sums in another order: relative to the gradient's size
+            // (the seeded init races with parallel tests, so sizes vary).
+            let scale = w.iter().fold(1.0f32, |m, x| m.max(x.abs()));
+            let diff = max_abs_diff(g, w) / scale;
             if diff >= worst.0 {
                 worst = (diff, name.clone());
             }

@@ -109,13 +109,15 @@ fn chunked_gradients_equal_the_plain_path() {
             for ((name, g), (_, w)) in got.iter().zip(&want) {
                 let scale = w.iter().fold(0.0f32, |m, x| m.max(x.abs()));
                 assert!(scale > 0.0, "{name}: zero gradient");
-                let diff = max_abs_diff(g, w);
+                // f32 sums in another order: relative to the gradient's size
+                // (embedding entries reach about 2.5).
+                let diff = max_abs_diff(g, w) / scale.max(1.0);
                 if diff >= worst.0 {
                     worst = (diff, name.clone());
                 }
             }
             eprintln!(
-                "tied {tied}, chunk {chunk}: max |grad diff| = {:.3e} ({})",
+                "tied {tied}, chunk {chunk}: max |grad diff| / max(1, max |grad|) = {:.3e} ({})",
                 worst.0, worst.1
             );
             assert!(
