@@ -50,6 +50,7 @@ pub mod error;
 pub mod generate;
 pub mod generation_config;
 pub mod hf_config;
+pub mod layer_op;
 pub mod lm_head;
 pub mod logprobs;
 pub mod lora;

@@ -121,7 +121,7 @@ impl Dims {
 
 /// Output `[b, h, sq, d]` and the per-row log-sum-exp of the scaled, masked
 /// scores `[b, h, sq, 1]` (kept for the backward).
-pub(super) fn forward<B: Backend>(
+pub(crate) fn forward<B: Backend>(
     query: FloatTensor<B>,
     key: FloatTensor<B>,
     value: FloatTensor<B>,
@@ -157,7 +157,7 @@ pub(super) fn forward<B: Backend>(
 }
 
 /// What the backward needs besides the upstream gradient.
-pub(super) struct Saved<B: Backend> {
+pub(crate) struct Saved<B: Backend> {
     pub query: FloatTensor<B>,
     pub key: FloatTensor<B>,
     pub value: FloatTensor<B>,
@@ -188,7 +188,7 @@ fn accumulate<B: Backend>(acc: Option<FloatTensor<B>>, part: FloatTensor<B>) -> 
 /// (each only if asked), one query block at a time, last block first:
 /// `P = exp(S − lse)`, `dV += Pᵀ dO`, `dS = P ⊙ (dO Vᵀ − rowsum(dO ⊙ O))`,
 /// `dQ = dS K · scale`, `dK += dSᵀ Q · scale`.
-pub(super) fn backward<B: Backend>(
+pub(crate) fn backward<B: Backend>(
     saved: Saved<B>,
     grad: FloatTensor<B>,
     want: [bool; 3],

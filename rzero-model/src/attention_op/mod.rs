@@ -14,7 +14,8 @@
 //! the recomputing backward.
 
 mod autodiff;
-mod kernel;
+// The layer op (`crate::layer_op`) reuses the kernel in its recomputing backward.
+pub(crate) mod kernel;
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Flex, backend_extension};

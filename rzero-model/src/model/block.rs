@@ -7,6 +7,8 @@ use burn::tensor::activation::silu;
 use super::attention::Attention;
 use super::cache::KvCache;
 use super::rope::Rope;
+use crate::attention_op::DEFAULT_ATTENTION_BLOCK;
+use crate::layer_op;
 
 /// `mlp` of a Qwen3 block: `down(silu(gate(x)) ⊙ up(x))`.
 #[derive(Module, Debug)]
@@ -38,6 +40,9 @@ pub struct DecoderLayer {
     pub input_layernorm: RmsNorm,
     /// RMSNorm before the MLP.
     pub post_attention_layernorm: RmsNorm,
+    /// Shortest sequence for which an autodiff forward runs this layer as
+    /// [`layer_op`] (recomputed in the backward; `usize::MAX`: never).
+    pub(crate) recompute_min_seq: usize,
 }
 
 impl DecoderLayer {
@@ -48,6 +53,17 @@ impl DecoderLayer {
         mask: Option<Tensor<4, Bool>>,
         cache: Option<(&mut KvCache, usize)>,
     ) -> Tensor<3> {
+        // Training forward (autodiff, no cache or padding): keep only `x` for
+        // the backward pass, which runs the layer again.
+        let seq = x.dims()[1];
+        if mask.is_none()
+            && cache.is_none()
+            && seq >= self.recompute_min_seq
+            && x.device().is_autodiff()
+            && layer_op::supports(self)
+        {
+            return layer_op::recomputed(self, x, rope, DEFAULT_ATTENTION_BLOCK);
+        }
         let attn =
             self.self_attn
                 .forward(self.input_layernorm.forward(x.clone()), rope, mask, cache);

@@ -38,6 +38,12 @@ impl Rope {
         }
     }
 
+    /// The cos and signed sin tables, `[batch, 1, seq, head_dim]` each (for
+    /// ops that rotate by hand, like [`crate::layer_op`]).
+    pub(crate) fn tables(&self) -> (Tensor<4>, Tensor<4>) {
+        (self.cos.clone(), self.signed_sin.clone())
+    }
+
     /// Rotates `x` (`[batch, heads, seq, head_dim]`).
     pub fn apply(&self, x: Tensor<4>) -> Tensor<4> {
         let [_, _, _, d] = x.dims();

@@ -7,6 +7,7 @@ mod config;
 mod errors;
 mod generation;
 mod hf_reference;
+mod layer_op;
 mod logprobs;
 mod lora;
 mod sampling;
