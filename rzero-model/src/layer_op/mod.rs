@@ -12,7 +12,7 @@
 //!
 //! burn cannot nest autodiff inside a backward step, and its own operation
 //! checkpointing only recomputes element-wise ops, so the layer's backward
-//! is written out ([`kernel`]): RMSNorm, per-head RMSNorm, RoPE (its
+//! is written out (`kernel.rs`): RMSNorm, per-head RMSNorm, RoPE (its
 //! transpose), the block-wise attention's own backward
 //! ([`crate::attention_op`]), SwiGLU and the seven projections.
 //!
