@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::config_merge::Override;
 use crate::error::{CoreError, Result};
 pub use crate::inference::InferenceConfig;
+pub use crate::memory::{MemoryConfig, Recompute};
 
 /// Which form of the Challenger reward to use (docs/DESIGN.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,6 +192,9 @@ pub struct RunConfig {
     /// Which roles sample on inference servers (default: all local).
     #[serde(default)]
     pub inference: InferenceConfig,
+    /// Memory knobs (rows per call, log-prob chunk, layer recomputation).
+    #[serde(default)]
+    pub memory: MemoryConfig,
 }
 
 impl RunConfig {

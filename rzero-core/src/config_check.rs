@@ -41,6 +41,9 @@ pub fn validate(c: &RunConfig) -> Result<(), String> {
     positive("iterations", c.iterations)?;
     let g = &c.grpo;
     positive("grpo.micro_batch_rows", g.micro_batch_rows)?;
+    positive("memory.sampling_rows", c.memory.sampling_rows)?;
+    positive("memory.score_rows", c.memory.score_rows)?;
+    positive("memory.logprob_chunk", c.memory.logprob_chunk)?;
     if let Some(lora) = &g.lora {
         positive("grpo.lora.rank", lora.rank)?;
         let alpha = lora.alpha();

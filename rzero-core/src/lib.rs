@@ -19,6 +19,7 @@ pub mod config_merge;
 pub mod error;
 pub mod hook;
 pub mod inference;
+pub mod memory;
 pub mod metrics;
 pub mod phases;
 pub mod plan;

@@ -8,13 +8,14 @@ use rzero_grpo::LoraSettings;
 use rzero_model::chat::ChatMessage;
 use rzero_model::tokenizer::Tokenizer;
 use rzero_model::{
-    Completion, GenerateOptions, HfQwen3Config, LoraConfig, LoraTarget, Qwen3, SaveOptions,
-    apply_lora, generate_seeded, load_peft_adapter, load_pretrained, merge_lora, save_peft_adapter,
-    save_pretrained,
+    Completion, GenerateOptions, HfQwen3Config, LoraConfig, LoraTarget, Qwen3, Qwen3Config,
+    SaveOptions, apply_lora, generate_seeded, load_peft_adapter, load_pretrained, merge_lora,
+    save_peft_adapter, save_pretrained,
 };
 
 use crate::config::SamplingConfig;
 use crate::error::{CoreError, Result};
+use crate::memory::MemoryConfig;
 
 /// Tokenizer and generation files copied into every checkpoint so it is a
 /// complete HF model directory.
@@ -134,7 +135,7 @@ impl Policy {
             tokenizer,
             source: dir.to_path_buf(),
             tokenizer_files,
-            max_batch_rows: 128,
+            max_batch_rows: crate::memory::DEFAULT_SAMPLING_ROWS,
             lora: None,
         })
     }
@@ -155,6 +156,34 @@ impl Policy {
         self.model = model;
         self.lora = Some(PolicyLora { config, base });
         Ok(())
+    }
+
+    /// Uses `memory`'s rows per generation call and its layer
+    /// recomputation setting from here on.
+    pub fn apply_memory(&mut self, memory: &MemoryConfig) {
+        self.max_batch_rows = memory.sampling_rows.max(1);
+        self.model.set_recompute(memory.recompute.min_seq());
+    }
+
+    /// Moves the weights out, leaving a one-parameter-per-tensor stand-in
+    /// (a few hundred bytes) until they are put back: a training step
+    /// then holds the only reference to the weights, and the optimizer can
+    /// release each pre-update tensor as it writes the new one.
+    pub fn take_model(&mut self) -> Qwen3 {
+        let device = self.model.embed_tokens.weight.device();
+        let stand_in = Qwen3Config {
+            vocab_size: 1,
+            hidden_size: 1,
+            intermediate_size: 1,
+            num_hidden_layers: 0,
+            num_attention_heads: 1,
+            num_key_value_heads: 1,
+            head_dim: 1,
+            max_position_embeddings: 1,
+            ..Qwen3Config::s()
+        }
+        .init(&device);
+        std::mem::replace(&mut self.model, stand_in)
     }
 
     /// Token ids of a (system, user) chat, with the generation prompt.

@@ -3,7 +3,8 @@
 
 use crate::config::{
     ChallengerConfig, ChallengerRewardForm, EvalConfig, GrpoSettings, InferenceConfig, LabelSource,
-    Prompts, QuestionSetConfig, RunConfig, SamplingConfig, SolverConfig, SolverRewardForm,
+    MemoryConfig, Prompts, QuestionSetConfig, RunConfig, SamplingConfig, SolverConfig,
+    SolverRewardForm,
 };
 use crate::error::{CoreError, Result};
 use rzero_data::{Band, FilterConfig};
@@ -90,6 +91,7 @@ pub fn paper() -> RunConfig {
             maj_m: 0,
         },
         inference: InferenceConfig::default(),
+        memory: MemoryConfig::default(),
     }
 }
 

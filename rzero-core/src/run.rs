@@ -223,7 +223,9 @@ impl<'a> Runner<'a> {
         } else {
             self.options.device.clone()
         };
-        Policy::load(dir, &device)
+        let mut policy = Policy::load(dir, &device)?;
+        policy.apply_memory(&self.config.memory);
+        Ok(policy)
     }
 
     fn reference(&self, t: usize, role: Role, grpo: &GrpoConfig) -> Result<Option<Qwen3>> {

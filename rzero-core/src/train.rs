@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use burn::prelude::*;
 use rzero_grpo::{GrpoTrainer, PolicyOutput, RolloutBatch, UpdateReport};
-use rzero_model::{CompletionBatch, Qwen3, completion_logprobs};
+use rzero_model::{CompletionBatch, Qwen3, completion_logprobs_chunked};
 
 use crate::error::Result;
+use crate::memory::MemoryConfig;
 use crate::policy::Policy;
 
 /// Rows of a rollout batch, laid out group by group (rows `g·G..(g+1)·G`
@@ -39,9 +40,6 @@ pub struct TrainOutcome {
     pub train_seconds: f64,
 }
 
-/// Rows scored per forward pass when computing old/reference log-probs.
-const SCORE_CHUNK: usize = 32;
-
 fn pad_to(t: Tensor<2>, width: usize) -> Tensor<2> {
     let [rows, w] = t.dims();
     if w >= width {
@@ -51,7 +49,14 @@ fn pad_to(t: Tensor<2>, width: usize) -> Tensor<2> {
     Tensor::cat(vec![t, zeros], 1)
 }
 
-fn score(model: &Qwen3, r: &Rollouts, rows: Range<usize>, width: usize) -> Result<Tensor<2>> {
+/// Rows and log-prob chunk of a scoring call.
+#[derive(Debug, Clone, Copy)]
+struct Scoring {
+    width: usize,
+    chunk: usize,
+}
+
+fn score(model: &Qwen3, r: &Rollouts, rows: Range<usize>, at: Scoring) -> Result<Tensor<2>> {
     let device = model.embed_tokens.weight.device();
     let batch = CompletionBatch::new(
         model,
@@ -59,15 +64,18 @@ fn score(model: &Qwen3, r: &Rollouts, rows: Range<usize>, width: usize) -> Resul
         &r.completions[rows],
         &device,
     )?;
-    Ok(pad_to(completion_logprobs(model, &batch), width))
+    let logprobs = completion_logprobs_chunked(model, &batch, at.chunk);
+    Ok(pad_to(logprobs, at.width))
 }
 
-/// Log-probs of every row under `model` (no autodiff), `[n, width]`, as host data.
-fn score_all(model: &Qwen3, r: &Rollouts, width: usize) -> Result<TensorData> {
+/// Log-probs of every row under `model` (no autodiff), `[n, width]`, as
+/// host data, `rows` rows per forward pass.
+fn score_all(model: &Qwen3, r: &Rollouts, rows: usize, at: Scoring) -> Result<TensorData> {
     let n = r.prompts.len();
+    let rows = rows.max(1);
     let mut parts = Vec::new();
-    for start in (0..n).step_by(SCORE_CHUNK) {
-        parts.push(score(model, r, start..(start + SCORE_CHUNK).min(n), width)?);
+    for start in (0..n).step_by(rows) {
+        parts.push(score(model, r, start..(start + rows).min(n), at)?);
     }
     Ok(Tensor::cat(parts, 0).into_data())
 }
@@ -94,15 +102,20 @@ fn max_gap(old: &TensorData, r: &Rollouts, width: usize) -> f32 {
 }
 
 /// Trains `policy` on `rollouts` with `trainer`; `reference` is the frozen
-/// model of the KL term (on a plain device), if β > 0.
+/// model of the KL term (on a plain device), if β > 0. `memory` gives the
+/// rows per scoring pass and the log-prob chunk.
 ///
 /// Old log-probs are recomputed with a forward pass before the update (as
-/// verl does), and their gap to the sampler's log-probs is reported.
+/// verl does), and their gap to the sampler's log-probs is reported. The
+/// policy's weights move into the trainer for the update, so only one copy
+/// of them is resident; on an error the policy keeps its weights only if
+/// the failure came before the update started.
 pub fn grpo_update(
     policy: &mut Policy,
     trainer: &mut GrpoTrainer,
     reference: Option<&Qwen3>,
     rollouts: &Rollouts,
+    memory: &MemoryConfig,
 ) -> Result<TrainOutcome> {
     let width = rollouts
         .completions
@@ -111,14 +124,19 @@ pub fn grpo_update(
         .max()
         .unwrap_or(0)
         .max(1);
+    let at = Scoring {
+        width,
+        chunk: memory.logprob_chunk,
+    };
     let device = policy.model.embed_tokens.weight.device();
-    let plain = policy.model.valid();
     let started = Instant::now();
-    let old = score_all(&plain, rollouts, width)?;
+    // The plain view shares the policy's buffers: dropped before the update
+    // so that the optimizer can release the pre-update weights.
+    let old = score_all(&policy.model.valid(), rollouts, memory.score_rows, at)?;
     let max_logprob_gap = max_gap(&old, rollouts, width);
     let reference = match reference {
         Some(model) => Some(Tensor::from_data(
-            score_all(model, rollouts, width)?,
+            score_all(model, rollouts, memory.score_rows, at)?,
             &device,
         )),
         None => None,
@@ -131,9 +149,11 @@ pub fn grpo_update(
         ref_log_probs: reference,
         mask: Tensor::from_data(mask_data(rollouts, width), &device),
     };
-    let model = policy.model.clone();
+    // Moved, not cloned: a clone left in the policy would keep every
+    // pre-update weight alive beside the updated one.
+    let model = policy.take_model();
     let (model, report) = trainer.update(model, &batch, |m: &Qwen3, rows: Range<usize>| {
-        score(m, rollouts, rows, width).map(PolicyOutput::new)
+        score(m, rollouts, rows, at).map(PolicyOutput::new)
     })?;
     policy.model = model;
     Ok(TrainOutcome {

@@ -272,7 +272,7 @@ fn print_table(model: &Path, source: &str, plan: &Plan) {
     let state = |on: bool, missing: &'static str| if on { "available" } else { missing };
     println!(
         "\nlayer recomputation: {} · memory-efficient attention: {} · estimates count f32 tensors only",
-        state(caps.recompute, "not implemented yet"),
+        state(caps.recompute, "not available"),
         state(caps.memory_efficient_attention, "not available yet"),
     );
     match plan.refusal() {

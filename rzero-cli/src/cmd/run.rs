@@ -64,7 +64,8 @@ fn resolve_config(args: &RunArgs) -> anyhow::Result<RunConfig> {
 }
 
 /// Plans the run's memory: refuses a run that cannot fit, lowers
-/// `grpo.micro_batch_rows` when a smaller micro-batch is what fits.
+/// `grpo.micro_batch_rows` and the `[memory]` settings when smaller ones are
+/// what fits.
 fn fit_memory(
     config: &mut RunConfig,
     model: &std::path::Path,
@@ -92,6 +93,15 @@ fn fit_memory(
             rzero_core::plan::size::format_size(bytes)
         );
         config.grpo.micro_batch_rows = rows as usize;
+    }
+    let memory = plan.memory_settings(&config.memory);
+    if memory != config.memory {
+        eprintln!(
+            "plan: [memory] {:?} -> {memory:?} to fit {}",
+            config.memory,
+            rzero_core::plan::size::format_size(bytes)
+        );
+        config.memory = memory;
     }
     Ok(())
 }

@@ -107,7 +107,7 @@ fn the_table_names_the_phases_and_bad_sizes_are_usage_errors() {
         "solver_rollouts",
         "eval",
         "fits: every phase fits in 8.00 GiB",
-        "layer recomputation: not implemented yet",
+        "layer recomputation: available",
     ] {
         assert!(text.contains(needle), "{needle}:\n{text}");
     }

@@ -151,7 +151,7 @@ pub fn challenger_step(
         rollouts.sampled_logprobs.push(o.logprobs.clone());
         rollouts.rewards.push(part.total as f32);
     }
-    let outcome = grpo_update(challenger, trainer, reference, &rollouts)?;
+    let outcome = grpo_update(challenger, trainer, reference, &rollouts, &config.memory)?;
 
     let mut m = MetricsRecord::new(iteration, "challenger", step);
     crate::phases::solver::trainer_metrics(&mut m, &outcome);

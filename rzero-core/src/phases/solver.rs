@@ -143,7 +143,7 @@ pub fn solver_step(
         rollouts.sampled_logprobs.push(o.logprobs.clone());
         rollouts.rewards.push(reward as f32);
     }
-    let outcome = grpo_update(solver, trainer, reference, &rollouts)?;
+    let outcome = grpo_update(solver, trainer, reference, &rollouts, &config.memory)?;
     let mut m = MetricsRecord::new(iteration, "solver", step);
     trainer_metrics(&mut m, &outcome);
     m.set("seconds_generate", seconds_generate);

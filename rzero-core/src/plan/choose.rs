@@ -7,6 +7,8 @@ use serde::Serialize;
 use super::estimate::{self, Capabilities, TrainStep};
 use super::size::format_size;
 use super::{ModelShape, PhaseKind, PhaseSpec, PlanError};
+use crate::config::RunConfig;
+use crate::memory::{MemoryConfig, Recompute};
 
 /// Peak bytes of one moment of a phase, by kind of tensor.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -68,6 +70,9 @@ pub struct PlanOptions {
     pub capabilities: Capabilities,
     /// The log-prob chunk the run uses (the largest the chooser may pick).
     pub logprob_chunk: u64,
+    /// The run's recomputation setting: `Off` forbids it, `On` forces it,
+    /// `Auto` lets the chooser use it when rows would otherwise be lost.
+    pub recompute: Recompute,
 }
 
 impl PlanOptions {
@@ -82,6 +87,17 @@ impl PlanOptions {
             budget_bytes,
             capabilities: Capabilities::current(cpu),
             logprob_chunk: rzero_model::DEFAULT_LOGPROB_CHUNK as u64,
+            recompute: Recompute::Auto,
+        }
+    }
+
+    /// These options with `config`'s `[memory]` log-prob chunk and
+    /// recomputation setting.
+    pub fn with_config(self, config: &RunConfig) -> Self {
+        Self {
+            logprob_chunk: config.memory.logprob_chunk.max(1) as u64,
+            recompute: config.memory.recompute,
+            ..self
         }
     }
 }
@@ -113,6 +129,8 @@ pub struct PhasePlan {
     pub new_tokens: u64,
     /// Update: the LM-head log-prob chunk.
     pub logprob_chunk: Option<u64>,
+    /// Update: rows per no-grad scoring pass (old and reference log-probs).
+    pub score_rows: Option<u64>,
     /// Update: whether layer recomputation is used.
     pub recompute: Option<bool>,
     /// Which moment holds the peak.
@@ -206,6 +224,37 @@ impl Plan {
             .map(|p| p.micro_batch_rows)
             .min()
     }
+
+    /// `current` lowered to what this plan chose: the fewest rows per
+    /// generation call and per scoring pass over the local phases, the
+    /// smallest log-prob chunk, and recomputation on when an update phase
+    /// needs it (unless `current` turns it off).
+    pub fn memory_settings(&self, current: &MemoryConfig) -> MemoryConfig {
+        let local = || self.phases.iter().filter(|p| !p.remote);
+        let lowest = |kind, pick: fn(&PhasePlan) -> Option<u64>, now: usize| {
+            local()
+                .filter(|p| p.kind == kind)
+                .filter_map(pick)
+                .map(|v| v as usize)
+                .fold(now, usize::min)
+                .max(1)
+        };
+        let rows = |p: &PhasePlan| Some(p.micro_batch_rows).filter(|&r| r < p.max_rows);
+        let needs_recompute = local().any(|p| p.recompute == Some(true));
+        MemoryConfig {
+            sampling_rows: lowest(PhaseKind::Sampling, rows, current.sampling_rows),
+            score_rows: lowest(PhaseKind::Update, |p| p.score_rows, current.score_rows),
+            logprob_chunk: lowest(
+                PhaseKind::Update,
+                |p| p.logprob_chunk,
+                current.logprob_chunk,
+            ),
+            recompute: match current.recompute {
+                Recompute::Auto if needs_recompute => Recompute::On,
+                other => other,
+            },
+        }
+    }
 }
 
 /// `bytes` in GiB with two decimals, and in a smaller unit too when that
@@ -225,6 +274,7 @@ struct UpdateChoice {
     rows: u64,
     chunk: u64,
     recompute: bool,
+    score_rows: u64,
 }
 
 /// The estimate of an update phase at `choice`: the largest of its
@@ -232,9 +282,8 @@ struct UpdateChoice {
 /// ([`ModelShape::trainable`]: every weight, or LoRA adapters).
 ///
 /// - scoring: the policy and the frozen copies, AdamW moments, one no-grad
-///   pass over `score_rows` rows ([`estimate::score_pass`]);
-/// - backward: the policy, the updated copy of its trained tensors (the
-///   `Policy` keeps the pre-update ones until `grpo_update` returns) and the
+///   pass over the choice's score rows ([`estimate::score_pass`]);
+/// - backward: the policy (moved into the trainer, so one copy) and the
 ///   frozen copies; moments; gradients (2 sets while micro-batches
 ///   accumulate, else 1); activations and logits of one micro-step
 ///   ([`estimate::train_activations`], [`estimate::train_logits`]), plus
@@ -257,7 +306,7 @@ fn update_estimate(
     let (score_acts, score_logits) = estimate::score_pass(
         shape,
         caps.fused_inference_attention,
-        spec.score_rows,
+        choice.score_rows,
         (seq, completion),
         choice.chunk,
     );
@@ -277,7 +326,7 @@ fn update_estimate(
         memory_efficient_attention: caps.memory_efficient_attention,
     };
     let accumulating = spec.rows_per_step.div_ceil(choice.rows.max(1)) > 1;
-    let training_weights = (t.model + t.params) * estimate::F32 + frozen;
+    let training_weights = t.model * estimate::F32 + frozen;
     let backward = Breakdown {
         weights: training_weights,
         optimizer: moments,
@@ -367,8 +416,14 @@ fn chunks(options: &PlanOptions) -> Vec<u64> {
     std::iter::successors(Some(first), |&c| (c > 64).then_some(c / 2)).collect()
 }
 
-/// The best update setting under `caps`: most rows, then no
-/// recomputation, then the larger chunk. `None` when not even one row fits.
+/// Halvings of `first` down to 1, largest first.
+fn halvings(first: u64) -> impl Iterator<Item = u64> {
+    std::iter::successors(Some(first.max(1)), |&r| (r > 1).then_some(r / 2))
+}
+
+/// The best update setting under `caps` and the run's recomputation
+/// setting: most rows, then no recomputation, then the larger chunk, then
+/// the most rows per scoring pass. `None` when not even one row fits.
 fn best_update(
     shape: &ModelShape,
     spec: &PhaseSpec,
@@ -376,33 +431,38 @@ fn best_update(
     caps: Capabilities,
 ) -> Option<UpdateChoice> {
     let budget = options.budget_bytes;
-    let recomputes: &[bool] = if caps.recompute {
-        &[false, true]
-    } else {
-        &[false]
+    let recomputes: &[bool] = match (caps.recompute, options.recompute) {
+        (false, _) | (true, Recompute::Off) => &[false],
+        (true, Recompute::On) => &[true],
+        (true, Recompute::Auto) => &[false, true],
     };
+    let fits = |choice| update_estimate(shape, spec, choice, caps).1.total() <= budget;
     let mut best: Option<UpdateChoice> = None;
     for &recompute in recomputes {
         for chunk in chunks(&PlanOptions {
             capabilities: caps,
             ..*options
         }) {
-            let fits = |rows| {
-                let choice = UpdateChoice {
-                    rows,
-                    chunk,
-                    recompute,
-                };
-                update_estimate(shape, spec, choice, caps).1.total() <= budget
+            let at = |rows, score_rows| UpdateChoice {
+                rows,
+                chunk,
+                recompute,
+                score_rows,
             };
-            if let Some(rows) = largest_fitting(spec.max_rows, 1, fits)
+            // Score rows only move the scoring pass: the most that fit
+            // beside one training row.
+            let score_rows = if caps.sampling_rows {
+                halvings(spec.score_rows).find(|&r| fits(at(1, r)))
+            } else {
+                Some(spec.score_rows).filter(|&r| fits(at(1, r)))
+            };
+            let Some(score_rows) = score_rows else {
+                continue;
+            };
+            if let Some(rows) = largest_fitting(spec.max_rows, 1, |rows| fits(at(rows, score_rows)))
                 && best.is_none_or(|b| rows > b.rows)
             {
-                best = Some(UpdateChoice {
-                    rows,
-                    chunk,
-                    recompute,
-                });
+                best = Some(at(rows, score_rows));
             }
         }
     }
@@ -428,13 +488,15 @@ fn plan_update(shape: &ModelShape, spec: &PhaseSpec, options: &PlanOptions) -> P
     let fallback = UpdateChoice {
         rows: 1,
         chunk: chunks(options).last().copied().unwrap_or(1),
-        recompute: caps.recompute,
+        recompute: caps.recompute && options.recompute != Recompute::Off,
+        score_rows: 1,
     };
     let choice = best.unwrap_or(fallback);
     let (moment, breakdown) = update_estimate(shape, spec, choice, caps);
     let mut plan = phase_plan(spec, options, shape, choice.rows, moment, breakdown);
     plan.logprob_chunk = Some(choice.chunk);
     plan.recompute = Some(choice.recompute);
+    plan.score_rows = Some(choice.score_rows);
     if choice.rows < spec.max_rows && plan.fits {
         plan.notes.push(format!(
             "micro_batch_rows lowered from {} to {} to fit",
@@ -444,29 +506,39 @@ fn plan_update(shape: &ModelShape, spec: &PhaseSpec, options: &PlanOptions) -> P
     if moment == Moment::Scoring {
         plan.notes.push(format!(
             "the peak is the no-grad pass over the old and reference log-probs, {} rows at a \
-             time (train.rs SCORE_CHUNK; not configurable yet)",
-            spec.score_rows
+             time (memory.score_rows)",
+            choice.score_rows
         ));
     }
-    if !caps.logprob_chunk {
+    if choice.score_rows < spec.score_rows && plan.fits {
         plan.notes.push(format!(
-            "log-prob chunk fixed at {} (DEFAULT_LOGPROB_CHUNK; not configurable yet)",
-            choice.chunk
+            "memory.score_rows lowered from {} to {} to fit",
+            spec.score_rows, choice.score_rows
+        ));
+    }
+    if choice.chunk < options.logprob_chunk && plan.fits {
+        plan.notes.push(format!(
+            "memory.logprob_chunk lowered from {} to {} to fit",
+            options.logprob_chunk, choice.chunk
         ));
     }
     let constrained = !plan.fits || choice.rows < spec.max_rows;
-    if constrained && !caps.recompute {
+    if constrained && (!caps.recompute || options.recompute == Recompute::Off) {
         let with = would_allow(
             shape,
             spec,
-            options,
+            &PlanOptions {
+                recompute: Recompute::Auto,
+                ..*options
+            },
             Capabilities {
                 recompute: true,
                 ..caps
             },
         );
-        plan.notes
-            .push(format!("layer recomputation (not implemented yet) {with}"));
+        plan.notes.push(format!(
+            "layer recomputation (memory.recompute is off) {with}"
+        ));
     }
     if constrained && !caps.memory_efficient_attention {
         let with = would_allow(
@@ -503,9 +575,9 @@ fn plan_sampling(shape: &ModelShape, spec: &PhaseSpec, options: &PlanOptions) ->
     } else if !plan.fits && !options.capabilities.sampling_rows {
         plan.notes.push(match fitting {
             Some(r) => format!(
-                "would fit with {r} rows per generation call, but a local sampler always \
-                 takes up to {} (not configurable yet)",
-                estimate::SAMPLING_ROWS
+                "would fit with {r} rows per generation call, but this device's rows per \
+                 call cannot be lowered (up to {})",
+                spec.max_rows
             ),
             None => format!(
                 "does not fit even one prompt's {} row(s) per generation call",
@@ -545,6 +617,7 @@ fn phase_plan(
         prompt_tokens: spec.prompt_tokens,
         new_tokens: spec.new_tokens,
         logprob_chunk: None,
+        score_rows: None,
         recompute: None,
         moment,
         breakdown,

@@ -42,13 +42,6 @@ pub const INFERENCE_SCORE_COPIES: u64 = 2;
 /// (`rzero_model::attention_op::DEFAULT_ATTENTION_BLOCK`).
 pub const ATTENTION_BLOCK: u64 = rzero_model::attention_op::DEFAULT_ATTENTION_BLOCK as u64;
 
-/// Rows per no-grad scoring pass of the old and reference log-probs
-/// (`train.rs`'s `SCORE_CHUNK`).
-pub const SCORE_ROWS: u64 = 32;
-
-/// Rows per generation call of a local sampler (`Policy::max_batch_rows`).
-pub const SAMPLING_ROWS: u64 = 128;
-
 /// What the code and the device can do that changes memory; each flag is
 /// the one line to flip when a feature lands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,13 +55,12 @@ pub struct Capabilities {
     /// per head); elsewhere burn's fallback materialises both.
     pub fused_inference_attention: bool,
     /// Layer recomputation (keep only each layer's input, recompute the
-    /// layer in the backward). Not implemented yet.
+    /// layer in the backward: `rzero_model::layer_op`).
     pub recompute: bool,
-    /// `rzero run` can set the LM-head log-prob chunk (today it always
-    /// uses `DEFAULT_LOGPROB_CHUNK`).
+    /// `rzero run` can set the LM-head log-prob chunk (`memory.logprob_chunk`).
     pub logprob_chunk: bool,
-    /// `rzero run` can set the rows per generation call (today a local
-    /// sampler always takes up to [`SAMPLING_ROWS`]).
+    /// `rzero run` can set the rows per generation call and per scoring
+    /// pass (`memory.sampling_rows`, `memory.score_rows`).
     pub sampling_rows: bool,
 }
 
@@ -78,9 +70,9 @@ impl Capabilities {
         Self {
             memory_efficient_attention: true,
             fused_inference_attention: cpu,
-            recompute: false,
-            logprob_chunk: false,
-            sampling_rows: false,
+            recompute: true,
+            logprob_chunk: true,
+            sampling_rows: true,
         }
     }
 }

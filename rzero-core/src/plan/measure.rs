@@ -20,12 +20,9 @@ use serde::{Deserialize, Serialize};
 use super::size::{current_rss, peak_rss, reset_peak_rss};
 use super::{PhaseKind, PhasePlan, PlanError};
 use crate::config::RunConfig;
+use crate::memory::{MemoryConfig, Recompute};
 use crate::policy::{Policy, lora_config};
 use crate::train::{Rollouts, grpo_update};
-
-/// Positions appended per forward call when the cache is filled up to the
-/// phase's sequence before the measured decode step.
-const FILL_CHUNK: usize = 16;
 
 /// What one measured phase used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,7 +99,7 @@ fn frozen_copies(model_dir: &Path, device: &Device, copies: u64) -> Result<Vec<Q
 }
 
 /// One optimizer step over two micro-batches of the chosen rows (so the
-/// gradients accumulate, as in a run), through the run's own
+/// gradients accumulate, as in a run; only the second is long), through the run's own
 /// `grpo_update`: scoring passes, forward, chunked log-probs, GRPO loss,
 /// backward, global clip, AdamW. A one-token warm-up update first
 /// allocates the AdamW moments, which a run holds from its first step on.
@@ -128,15 +125,47 @@ fn measure_update(
     let mut settings = config.grpo;
     settings.micro_batch_rows = rows;
     let mut trainer = GrpoTrainer::new(settings.for_phase(2, rows))?;
+    let memory = MemoryConfig {
+        score_rows: phase.score_rows.unwrap_or(1) as usize,
+        logprob_chunk: phase.logprob_chunk.unwrap_or(1) as usize,
+        recompute: if phase.recompute == Some(true) {
+            Recompute::On
+        } else {
+            Recompute::Off
+        },
+        ..config.memory
+    };
+    policy.apply_memory(&memory);
     let vocab = policy.model.vocab_size();
     let mut rng = ChaCha8Rng::seed_from_u64(0x706c_616e);
     let warm_up = random_rollouts(&mut rng, vocab, 2, 1, 1);
-    grpo_update(&mut policy, &mut trainer, reference.as_ref(), &warm_up)?;
+    grpo_update(
+        &mut policy,
+        &mut trainer,
+        reference.as_ref(),
+        &warm_up,
+        &memory,
+    )?;
     let prompt = (spec.prompt_tokens as usize).min(phase.sequence as usize - 1);
     let completion = phase.sequence as usize - prompt;
-    let batch = random_rollouts(&mut rng, vocab, 2 * rows, prompt, completion);
+    // Two micro-batches, so gradients accumulate as in a run: a one-token
+    // one first (cheap; it leaves the running gradient sum), then the
+    // measured one at the phase's longest sequence.
+    let mut batch = random_rollouts(&mut rng, vocab, rows, 1, 1);
+    let long = random_rollouts(&mut rng, vocab, rows, prompt, completion);
+    batch.prompts.extend(long.prompts);
+    batch.completions.extend(long.completions);
+    batch.sampled_logprobs.extend(long.sampled_logprobs);
+    // Rewards 0, 1, 0, 1, …: every group of 2 has a non-zero advantage.
+    batch.rewards = (0..2 * rows).map(|i| (i % 2) as f32).collect();
     let peak_reset = reset_peak_rss();
-    grpo_update(&mut policy, &mut trainer, reference.as_ref(), &batch)?;
+    grpo_update(
+        &mut policy,
+        &mut trainer,
+        reference.as_ref(),
+        &batch,
+        &memory,
+    )?;
     Ok(Measurement {
         peak_bytes: peak_rss()?,
         baseline_bytes,
@@ -170,8 +199,9 @@ fn random_inputs(
 }
 
 /// The generator's two peaks: the prefill of `rows / n` prompts and its
-/// replication to `rows` rows, then (after filling the cache up to the
-/// sequence) one decode step and the cache copy that drops a finished row.
+/// replication to `rows` rows, then (after filling the cache with zeros up
+/// to the sequence) one decode step and the cache copy that drops a
+/// finished row.
 fn measure_sampling(
     model_dir: &Path,
     phase: &PhasePlan,
@@ -224,11 +254,12 @@ fn measure_sampling(
     }
     let prefill_peak = peak_rss()?;
 
-    while cache.len() < seq - 1 {
-        let len = FILL_CHUNK.min(seq - 1 - cache.len());
-        let (tokens, positions) = random_inputs(&mut rng, vocab, rows, cache.len(), len, device);
-        drop(model.hidden(tokens, positions, Some(&mut cache)));
-    }
+    // The rest of the cache is zeros: the same memory as decoded
+    // positions, without the hours a 0.6B model takes to decode them on a CPU.
+    let path = model_dir.join("config.json");
+    let c = rzero_model::HfQwen3Config::from_file(&path)?.to_config(&path)?;
+    let fill = (seq - 1).saturating_sub(cache.len());
+    cache.append_zeros([rows, c.num_key_value_heads, fill, c.head_dim], device);
     let second_reset = reset_peak_rss();
     let (tokens, positions) = random_inputs(&mut rng, vocab, rows, cache.len(), 1, device);
     let logits = model

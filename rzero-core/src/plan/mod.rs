@@ -14,6 +14,8 @@
 //!   `rzero plan --measure` (the only part that runs burn).
 //!
 //! Everything is f32 today (weights, AdamW moments, gradients, activations).
+//! The settings chosen go back into a run through
+//! [`Plan::memory_settings`] (`[memory]`) and [`Plan::update_rows`].
 
 mod choose;
 mod error;
@@ -54,5 +56,6 @@ pub fn plan_run(
         PromptLengths::approximate(config)
     };
     let specs = phase_specs(config, &prompts);
-    Ok(choose(&shape, &specs, options, prompts.exact))
+    let options = options.with_config(config);
+    Ok(choose(&shape, &specs, &options, prompts.exact))
 }

@@ -4,7 +4,6 @@
 use serde::Serialize;
 
 use super::PlanError;
-use super::estimate::{SAMPLING_ROWS, SCORE_ROWS};
 use crate::config::{RunConfig, SamplingConfig};
 use crate::inference::InferenceRole;
 use crate::policy::chat_prompt;
@@ -134,18 +133,19 @@ impl PromptLengths {
     }
 }
 
-/// A sampling phase of `prompts` prompts × `n` samples at `sampling`.
+/// A sampling phase of `prompts` prompts × `n` samples at `sampling`, at
+/// most `rows_per_call` rows per generation call (`memory.sampling_rows`).
 fn sampling(
+    rows_per_call: usize,
     name: &'static str,
     prompt_tokens: u64,
-    prompts: usize,
-    n: usize,
+    (prompts, n): (usize, usize),
     sampling: &SamplingConfig,
     resident: Resident,
     remote: bool,
 ) -> PhaseSpec {
     let n = n.max(1) as u64;
-    let per_call = (SAMPLING_ROWS / n).max(1);
+    let per_call = (rows_per_call as u64 / n).max(1);
     PhaseSpec {
         name,
         kind: PhaseKind::Sampling,
@@ -183,7 +183,7 @@ fn update(
             .min(rollouts),
         granularity: 1,
         rows_per_step: rows_per_step.min(rollouts),
-        score_rows: SCORE_ROWS.min(rollouts),
+        score_rows: (config.memory.score_rows.max(1) as u64).min(rollouts),
         resident,
         remote: false,
         policy_samples: false,
@@ -215,6 +215,10 @@ pub fn phase_specs(config: &RunConfig, prompts: &PromptLengths) -> Vec<PhaseSpec
     let q = &config.question_set;
     let s = &config.solver;
     let e = &config.eval;
+    let sampling = |name, prompt_tokens, prompts, n, s: &SamplingConfig, resident, remote| {
+        let rows = config.memory.sampling_rows;
+        sampling(rows, name, prompt_tokens, (prompts, n), s, resident, remote)
+    };
     let mut out = Vec::new();
     if c.train {
         let resident = Resident {

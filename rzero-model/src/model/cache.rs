@@ -78,6 +78,18 @@ impl KvCache {
         }
     }
 
+    /// Appends `len` zero positions to every layer, for `rows` rows of
+    /// `kv_heads` heads of `head_dim`: the memory of a cache after `len`
+    /// more positions, without running the model (`rzero plan --measure`
+    /// measures a decode step at a full cache this way). Zero keys are
+    /// real keys to attention, not padding.
+    pub fn append_zeros(&mut self, [rows, kv_heads, len, head_dim]: [usize; 4], device: &Device) {
+        for layer in 0..self.layers.len() {
+            let zeros = || Tensor::<4>::zeros([rows, kv_heads, len, head_dim], device);
+            self.append(layer, zeros(), zeros());
+        }
+    }
+
     /// Appends the new keys/values of `layer`; returns all of them.
     pub(crate) fn append(
         &mut self,
