@@ -18,6 +18,8 @@
 //!   [`sampling::Sampling`] rule, EOS / stop strings / length stops.
 //! - [`lora`]: LoRA adapters on the attention and MLP projections
 //!   ([`apply_lora`], [`merge_lora`]), saved and loaded as PEFT adapters.
+//! - [`random_checkpoint`]: seeded random checkpoints with the exact shapes
+//!   of Qwen3-0.6B / 4B / 8B ([`random_checkpoint::Preset`]), streamed to disk.
 //! - [`tokenizer::Tokenizer`] with the chat template, [`DeviceSpec`] for
 //!   `cpu | wgpu[:N] | cuda[:N]`.
 //!
@@ -55,6 +57,7 @@ pub mod lm_head;
 pub mod logprobs;
 pub mod lora;
 pub mod model;
+pub mod random_checkpoint;
 pub mod sampling;
 pub mod tokenizer;
 pub mod weights;

@@ -9,6 +9,7 @@ mod save;
 
 pub use load::{load_pretrained, load_weights};
 pub use save::{SaveDtype, SaveOptions, save_pretrained};
+pub(crate) use save::{f32_to_bf16, remove_stale, write_json};
 
 /// Single-file checkpoint name.
 pub const SINGLE_FILE: &str = "model.safetensors";

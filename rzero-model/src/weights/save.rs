@@ -43,14 +43,14 @@ pub enum SaveDtype {
 }
 
 impl SaveDtype {
-    fn safetensors(self) -> Dtype {
+    pub(crate) fn safetensors(self) -> Dtype {
         match self {
             SaveDtype::F32 => Dtype::F32,
             SaveDtype::BF16 => Dtype::BF16,
         }
     }
 
-    fn torch_name(self) -> &'static str {
+    pub(crate) fn torch_name(self) -> &'static str {
         match self {
             SaveDtype::F32 => "float32",
             SaveDtype::BF16 => "bfloat16",
@@ -70,7 +70,7 @@ impl SaveDtype {
 
 /// Round-to-nearest-even truncation of an f32 to its top 16 bits (NaN kept
 /// a quiet NaN), the rounding of torch's `.to(torch.bfloat16)`.
-fn f32_to_bf16(v: f32) -> u16 {
+pub(crate) fn f32_to_bf16(v: f32) -> u16 {
     let bits = v.to_bits();
     if v.is_nan() {
         return ((bits >> 16) | 0x0040) as u16;
@@ -196,7 +196,7 @@ fn serialize(shard: &[Entry], dtype: SaveDtype, path: &Path) -> Result<Vec<u8>> 
     safetensors::serialize(views, Some(metadata)).map_err(err)
 }
 
-fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     let mut text = serde_json::to_string_pretty(value).map_err(|source| ModelError::Json {
         path: path.to_path_buf(),
         source,
@@ -206,7 +206,7 @@ fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
 }
 
 /// Removes `model*.safetensors` / the index left by an earlier save.
-fn remove_stale(dir: &Path, written: &[String]) -> Result<()> {
+pub(crate) fn remove_stale(dir: &Path, written: &[String]) -> Result<()> {
     let io = |source| ModelError::Io {
         path: dir.to_path_buf(),
         source,

@@ -10,6 +10,7 @@ mod hf_reference;
 mod layer_op;
 mod logprobs;
 mod lora;
+mod random_checkpoint;
 mod sampling;
 mod tokenizer;
 mod weights;
