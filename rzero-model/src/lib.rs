@@ -45,8 +45,10 @@
 pub mod attention_op;
 pub mod chat;
 pub mod config;
+mod decode_attention;
 pub mod device;
 pub mod error;
+pub mod fused;
 pub mod generate;
 pub mod generation_config;
 pub mod hf_config;
@@ -56,6 +58,7 @@ pub mod logprobs;
 pub mod lora;
 pub mod model;
 pub mod sampling;
+pub mod small_matmul;
 pub mod tokenizer;
 pub mod weights;
 
