@@ -47,8 +47,10 @@
 pub mod attention_op;
 pub mod chat;
 pub mod config;
+mod decode_attention;
 pub mod device;
 pub mod error;
+pub mod fused;
 pub mod generate;
 pub mod generation_config;
 pub mod hf_config;
@@ -59,6 +61,7 @@ pub mod lora;
 pub mod model;
 pub mod random_checkpoint;
 pub mod sampling;
+pub mod small_matmul;
 pub mod tokenizer;
 pub mod weights;
 

@@ -14,6 +14,7 @@
 //! temperature 1, whatever the sampling rule: the quantity GRPO compares
 //! against [`completion_logprobs`](crate::completion_logprobs).
 
+mod head;
 mod rows;
 
 use burn::prelude::*;
@@ -23,6 +24,7 @@ use crate::error::{ModelError, Result};
 use crate::logprobs::check_tokens;
 use crate::model::{KvCache, Qwen3};
 use crate::sampling::{Sampler, Sampling, sample_seed};
+use head::DecodeHead;
 use rows::Row;
 
 /// Turns generated ids into text (for stop strings and [`Completion::text`]).
@@ -186,7 +188,8 @@ fn generate_rows<P: AsRef<[u32]>>(
             .map(|r| r.finish(FinishReason::Length, None))
             .collect());
     }
-    let (mut cache, mut last) = prefill(model, prompts, options.pad_token_id, &device);
+    let head = DecodeHead::new(model);
+    let (mut cache, mut last) = prefill(model, &head, prompts, options, &device);
     if n > 1 {
         let idx: Vec<i64> = (0..rows.len()).map(|r| (r / n) as i64).collect();
         let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [rows.len()]), &device);
@@ -195,6 +198,7 @@ fn generate_rows<P: AsRef<[u32]>>(
     }
     let mut active: Vec<usize> = (0..rows.len()).collect();
     let vocab = model.vocab_size();
+    let hidden_size = model.embed_tokens.weight.dims()[1];
     let max_len = model.max_position_embeddings();
     loop {
         let logits = host_logits(last)?;
@@ -222,23 +226,25 @@ fn generate_rows<P: AsRef<[u32]>>(
         let a = active.len();
         let tokens = Tensor::<2, Int>::from_data(TensorData::new(tokens, [a, 1]), &device);
         let positions = Tensor::<2, Int>::from_data(TensorData::new(positions, [a, 1]), &device);
-        last = model
-            .forward(tokens, positions, Some(&mut cache))
-            .reshape([a, vocab]);
+        let hidden = model.hidden(tokens, positions, Some(&mut cache));
+        last = head.logits(model, hidden.reshape([a, hidden_size]));
     }
     rows.into_iter()
         .map(|r| r.into_completion(decoder))
         .collect()
 }
 
-/// Left-pads the prompts, runs them once; returns the cache and the logits
-/// of each prompt's last position, `[prompts, vocab]`.
+/// Left-pads the prompts, runs them once; returns the cache (with room for
+/// the new tokens) and the logits of each prompt's last position,
+/// `[prompts, vocab]`.
 fn prefill<P: AsRef<[u32]>>(
     model: &Qwen3,
+    head: &DecodeHead,
     prompts: &[P],
-    pad: u32,
+    options: &GenerateOptions,
     device: &Device,
 ) -> (KvCache, Tensor<2>) {
+    let pad = options.pad_token_id;
     let b = prompts.len();
     let len = prompts.iter().map(|p| p.as_ref().len()).max().unwrap_or(1);
     let mut tokens = vec![i64::from(pad); b * len];
@@ -255,15 +261,17 @@ fn prefill<P: AsRef<[u32]>>(
     }
     let int2 = |v: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(v, [b, len]), device);
     let padded = padding.iter().any(|&p| p);
-    let mut cache = model.new_cache();
+    let mut cache = model.new_cache().reserve(options.max_new_tokens);
     if padded {
         let mask = Tensor::<2, Bool>::from_data(TensorData::new(padding, [b, len]), device);
         cache = cache.with_key_padding(mask);
     }
     let hidden = model.hidden(int2(tokens), int2(positions), Some(&mut cache));
-    let last = model
-        .logits(hidden.narrow(1, len - 1, 1))
-        .reshape([b, model.vocab_size()]);
+    let [_, _, hidden_size] = hidden.dims();
+    let last = head.logits(
+        model,
+        hidden.narrow(1, len - 1, 1).reshape([b, hidden_size]),
+    );
     (cache, last)
 }
 

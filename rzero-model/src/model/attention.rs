@@ -2,6 +2,7 @@
 
 use burn::nn::{Linear, RmsNorm};
 use burn::prelude::*;
+use burn::tensor::DType;
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 
@@ -9,6 +10,8 @@ use super::Qwen3;
 use super::cache::KvCache;
 use super::rope::Rope;
 use crate::attention_op::{self, DEFAULT_ATTENTION_BLOCK, DEFAULT_ATTENTION_OP_MIN_SEQ};
+use crate::decode_attention::decode_attention;
+use crate::small_matmul::{project, uses_small_kernel};
 
 /// `self_attn` of a Qwen3 block. Field names are HF tensor names.
 #[derive(Module, Debug)]
@@ -84,11 +87,11 @@ impl Attention {
         // 1. Project, split heads, normalise each head, rotate.
         let q = self
             .q_norm
-            .forward(self.q_proj.forward(x.clone()).reshape([batch, seq, h, hd]));
+            .forward(project(&self.q_proj, x.clone()).reshape([batch, seq, h, hd]));
         let k = self
             .k_norm
-            .forward(self.k_proj.forward(x.clone()).reshape([batch, seq, kv, hd]));
-        let v = self.v_proj.forward(x).reshape([batch, seq, kv, hd]);
+            .forward(project(&self.k_proj, x.clone()).reshape([batch, seq, kv, hd]));
+        let v = project(&self.v_proj, x).reshape([batch, seq, kv, hd]);
         let q = rope.apply(q.swap_dims(1, 2));
         let k = rope.apply(k.swap_dims(1, 2));
         let v = v.swap_dims(1, 2);
@@ -107,7 +110,19 @@ impl Attention {
                 .o_proj
                 .forward(out.swap_dims(1, 2).reshape([batch, seq, h * hd]));
         }
-        // 4. Otherwise attend causally (bottom-right aligned, so the same call serves
+        // 4. One new position per row on flex (a decoding step): read the
+        //    cache's buffers in place, GQA without copies.
+        if seq == 1 && uses_small_kernel(&q.device()) && q.dtype() == DType::F32 {
+            let total = k.dims()[2];
+            let bias = Tensor::<2>::zeros([batch, total], &q.device());
+            let bias = match mask {
+                Some(mask) => bias.mask_fill(mask.reshape([batch, total]), f32::NEG_INFINITY),
+                None => bias,
+            };
+            let out = decode_attention(q, k, v, bias);
+            return project(&self.o_proj, out.reshape([batch, 1, h * hd]));
+        }
+        // 5. Otherwise attend causally (bottom-right aligned, so the same call serves
         //    prefill and one-token decoding). flex's kernel shares each KV head
         //    with its group of query heads and broadcasts the mask over heads;
         //    the generic fallback (autodiff, other backends) needs both copied.
@@ -126,9 +141,11 @@ impl Attention {
             ..Default::default()
         };
         let out = attention(q, k, v, mask, None, options);
-        // 5. Merge heads, project back.
-        self.o_proj
-            .forward(out.swap_dims(1, 2).reshape([batch, seq, h * hd]))
+        // 6. Merge heads, project back.
+        project(
+            &self.o_proj,
+            out.swap_dims(1, 2).reshape([batch, seq, h * hd]),
+        )
     }
 }
 

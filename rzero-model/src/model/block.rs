@@ -2,13 +2,14 @@
 
 use burn::nn::{Linear, RmsNorm};
 use burn::prelude::*;
-use burn::tensor::activation::silu;
 
 use super::attention::Attention;
 use super::cache::KvCache;
 use super::rope::Rope;
 use crate::attention_op::DEFAULT_ATTENTION_BLOCK;
+use crate::fused::silu_mul;
 use crate::layer_op;
+use crate::small_matmul::project;
 
 /// `mlp` of a Qwen3 block: `down(silu(gate(x)) ⊙ up(x))`.
 #[derive(Module, Debug)]
@@ -24,8 +25,9 @@ pub struct Mlp {
 impl Mlp {
     /// `[batch, seq, hidden]` → `[batch, seq, hidden]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let gate = silu(self.gate_proj.forward(x.clone()));
-        self.down_proj.forward(gate * self.up_proj.forward(x))
+        let gate = project(&self.gate_proj, x.clone());
+        let up = project(&self.up_proj, x);
+        project(&self.down_proj, silu_mul(gate, up))
     }
 }
 

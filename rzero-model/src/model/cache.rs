@@ -2,12 +2,80 @@
 
 use burn::prelude::*;
 
-/// Keys and values of one layer, `[batch, kv_heads, len, head_dim]`
-/// (after `k_norm` and RoPE, before the GQA head repeat).
+/// Keys and values of one layer in a buffer of `capacity` positions,
+/// `[batch, kv_heads, capacity, head_dim]` (after `k_norm` and RoPE, before
+/// the GQA head repeat), of which the first `len` are filled.
+///
+/// New positions are written into the buffer in place (burn's
+/// `slice_assign` reuses a buffer nothing else holds), so a decoding step
+/// copies only its own keys instead of the whole cache.
 #[derive(Debug, Clone)]
 struct LayerKv {
     key: Tensor<4>,
     value: Tensor<4>,
+    len: usize,
+}
+
+impl LayerKv {
+    /// Capacity in positions.
+    fn capacity(&self) -> usize {
+        self.key.dims()[2]
+    }
+
+    /// Filled positions of the keys and values (views of the buffers).
+    fn filled(&self) -> (Tensor<4>, Tensor<4>) {
+        (
+            self.key.clone().narrow(2, 0, self.len),
+            self.value.clone().narrow(2, 0, self.len),
+        )
+    }
+
+    /// The buffers grown to at least `capacity` positions (zeros after `len`).
+    fn grow(self, capacity: usize) -> Self {
+        let [b, kv, cap, d] = self.key.dims();
+        if capacity <= cap {
+            return self;
+        }
+        let device = self.key.device();
+        let extra = || Tensor::<4>::zeros([b, kv, capacity - cap, d], &device);
+        Self {
+            key: Tensor::cat(vec![self.key, extra()], 2),
+            value: Tensor::cat(vec![self.value, extra()], 2),
+            len: self.len,
+        }
+    }
+
+    /// The first keys and values (`[batch, kv_heads, new, head_dim]`), with
+    /// room for `reserve` more positions.
+    fn first(key: Tensor<4>, value: Tensor<4>, reserve: usize) -> Self {
+        let len = key.dims()[2];
+        Self { key, value, len }.grow(len + reserve)
+    }
+
+    /// Writes `key` and `value` (`[batch, kv_heads, new, head_dim]`) after
+    /// the filled positions, growing the buffers (at least doubling) if
+    /// they are full.
+    fn append(self, key: Tensor<4>, value: Tensor<4>) -> Self {
+        let new = key.dims()[2];
+        let end = self.len + new;
+        let cap = self.capacity();
+        let grown = if end > cap {
+            self.grow(end.max(2 * cap))
+        } else {
+            self
+        };
+        let range = [
+            0..key.dims()[0],
+            0..key.dims()[1],
+            grown.len..end,
+            0..key.dims()[3],
+        ];
+        Self {
+            key: grown.key.slice_assign(range.clone(), key),
+            value: grown.value.slice_assign(range, value),
+            len: end,
+        }
+    }
 }
 
 /// Per-layer keys and values of the positions seen so far, plus which of
@@ -19,6 +87,9 @@ struct LayerKv {
 #[derive(Debug, Clone)]
 pub struct KvCache {
     layers: Vec<Option<LayerKv>>,
+    /// Positions allocated beyond the first `forward` call's (see
+    /// [`KvCache::reserve`]).
+    reserve: usize,
     /// `[batch, len]`, 1 where the key is padding (never attended to). Kept
     /// as Int: flex's bool `select` returns a different bool dtype, which
     /// its `cat` then rejects.
@@ -30,6 +101,7 @@ impl KvCache {
     pub fn new(num_layers: usize) -> Self {
         Self {
             layers: vec![None; num_layers],
+            reserve: 0,
             key_padding: None,
         }
     }
@@ -42,10 +114,19 @@ impl KvCache {
         self
     }
 
+    /// Allocates room for `positions` more positions than the first
+    /// `forward` call brings (e.g. `max_new_tokens`), so decoding never
+    /// regrows the buffers. Without it they grow by doubling. Takes effect
+    /// on layers not yet written.
+    pub fn reserve(mut self, positions: usize) -> Self {
+        self.reserve = positions;
+        self
+    }
+
     /// Number of cached positions.
     pub fn len(&self) -> usize {
         match self.layers.first() {
-            Some(Some(kv)) => kv.key.dims()[2],
+            Some(Some(kv)) => kv.len,
             _ => 0,
         }
     }
@@ -65,6 +146,7 @@ impl KvCache {
                 kv.as_ref().map(|kv| LayerKv {
                     key: kv.key.clone().select(0, rows.clone()),
                     value: kv.value.clone().select(0, rows.clone()),
+                    len: kv.len,
                 })
             })
             .collect();
@@ -74,6 +156,7 @@ impl KvCache {
             .map(|p| p.clone().select(0, rows.clone()));
         Self {
             layers,
+            reserve: self.reserve,
             key_padding,
         }
     }
@@ -90,24 +173,24 @@ impl KvCache {
         }
     }
 
-    /// Appends the new keys/values of `layer`; returns all of them.
+    /// Appends the new keys/values of `layer`; returns all of them (views
+    /// of the cache's buffers: drop them before the next append, or that
+    /// append copies the buffer instead of writing in place).
     pub(crate) fn append(
         &mut self,
         layer: usize,
         key: Tensor<4>,
         value: Tensor<4>,
     ) -> (Tensor<4>, Tensor<4>) {
-        let merged = match self.layers.get_mut(layer).and_then(Option::take) {
-            Some(past) => LayerKv {
-                key: Tensor::cat(vec![past.key, key], 2),
-                value: Tensor::cat(vec![past.value, value], 2),
-            },
-            None => LayerKv { key, value },
+        let Some(slot) = self.layers.get_mut(layer) else {
+            return (key, value);
         };
-        let out = (merged.key.clone(), merged.value.clone());
-        if let Some(slot) = self.layers.get_mut(layer) {
-            *slot = Some(merged);
-        }
+        let merged = match slot.take() {
+            Some(past) => past.append(key, value),
+            None => LayerKv::first(key, value, self.reserve),
+        };
+        let out = merged.filled();
+        *slot = Some(merged);
         out
     }
 

@@ -4,6 +4,7 @@ mod attention_op;
 mod chunked_logprobs;
 mod common;
 mod config;
+mod decode_kernels;
 mod errors;
 mod generation;
 mod hf_reference;

@@ -1,0 +1,48 @@
+//! The LM head for decoding: [`Qwen3::logits`] through the small-row kernel.
+
+use burn::prelude::*;
+
+use crate::model::Qwen3;
+use crate::small_matmul::{MAX_SMALL_ROWS, small_matmul, uses_small_kernel};
+
+/// The head's weight as `[hidden, vocab]` in contiguous memory, made once
+/// per generation when the small-row kernel runs (a tied head is the
+/// embedding table transposed, a view the kernel cannot read in place).
+#[derive(Debug)]
+pub(super) struct DecodeHead {
+    weight: Option<Tensor<2>>,
+}
+
+impl DecodeHead {
+    pub(super) fn new(model: &Qwen3) -> Self {
+        let device = model.embed_tokens.weight.device();
+        if !uses_small_kernel(&device) {
+            return Self { weight: None };
+        }
+        let weight = match &model.lm_head {
+            Some(head) => head.weight.val(),
+            None => {
+                let transposed = model.embed_tokens.weight.val().transpose();
+                Tensor::from_data(transposed.into_data(), &device)
+            }
+        };
+        Self {
+            weight: Some(weight),
+        }
+    }
+
+    /// Logits `[rows, vocab]` of hidden states `[rows, hidden]`, the same
+    /// values as [`Qwen3::logits`] (up to float rounding).
+    pub(super) fn logits(&self, model: &Qwen3, hidden: Tensor<2>) -> Tensor<2> {
+        match &self.weight {
+            Some(weight) if hidden.dims()[0] <= MAX_SMALL_ROWS => {
+                let out = small_matmul(hidden, weight.clone());
+                match model.lm_head.as_ref().and_then(|h| h.bias.as_ref()) {
+                    Some(bias) => out + bias.val().unsqueeze::<2>(),
+                    None => out,
+                }
+            }
+            _ => model.logits(hidden),
+        }
+    }
+}
