@@ -48,7 +48,10 @@ pub trait SmallMatmulBackend: Backend {
 
 impl SmallMatmulBackend for Flex {
     fn small_matmul(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
-        flex_small_matmul(x, w).unwrap_or_else(|(x, w)| Self::float_matmul(x, w))
+        flex_small_matmul(x, w).unwrap_or_else(|operands| {
+            let (x, w) = *operands;
+            Self::float_matmul(x, w)
+        })
     }
 }
 
@@ -63,12 +66,12 @@ impl SmallMatmulBackend for burn::backend::Cube {}
 fn flex_small_matmul(
     x: FlexTensor,
     w: FlexTensor,
-) -> std::result::Result<FlexTensor, (FlexTensor, FlexTensor)> {
+) -> std::result::Result<FlexTensor, Box<(FlexTensor, FlexTensor)>> {
     let (&[m, k], &[kw, n]) = (x.layout().shape().as_slice(), w.layout().shape().as_slice()) else {
-        return Err((x, w));
+        return Err(Box::new((x, w)));
     };
     if x.dtype() != DType::F32 || w.dtype() != DType::F32 || k != kw {
-        return Err((x, w));
+        return Err(Box::new((x, w)));
     }
     // Activations are small; a strided one is copied. The weight is large
     // and read in place, or not at all.
@@ -78,7 +81,7 @@ fn flex_small_matmul(
         x.to_contiguous()
     };
     let (Some(xs), Some(ws)) = (x.as_slice::<f32>(), w.as_slice::<f32>()) else {
-        return Err((x, w));
+        return Err(Box::new((x, w)));
     };
     let mut out = vec![0.0f32; m * n];
     kernel::matmul_parallel(Isa::detect(), xs, ws, &mut out, Dims { m, k, n });
