@@ -54,7 +54,7 @@ pub fn silu_mul<const D: usize>(gate: Tensor<D>, up: Tensor<D>) -> Tensor<D> {
     Tensor::from_dispatch(out)
 }
 
-/// `eˣ` within 2 ulp on `[-87, 88]`, clamped outside it (`-inf` gives about
+/// `eˣ` within 3 ulp on `[-87, 88]`, clamped outside it (`-inf` gives about
 /// 1e-38, not 0; NaN stays NaN), branch-free so loops over it vectorise:
 /// `eˣ = 2ⁿ · e^r` with `n = round(x / ln 2)`, `|r| ≤ ln 2 / 2`, and `e^r`
 /// from its degree-6 Taylor polynomial (error `r⁷/7! < 1.3e-7`).
@@ -86,11 +86,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn exp_is_within_two_ulp_of_std() {
+    fn exp_is_within_three_ulp_of_std() {
         for i in -8700..=8800 {
             let x = i as f32 * 0.01 + 0.003;
             let (got, want) = (exp(x), x.exp());
-            assert!((got - want).abs() <= 2.5e-7 * want, "{x}: {got} vs {want}");
+            // 3 ulp: 3 · 2⁻²³ relative (Horner rounding on top of the r⁷/7! term).
+            assert!(
+                (got - want).abs() <= 3.0 * f32::EPSILON * want,
+                "{x}: {got} vs {want}"
+            );
         }
         assert!(exp(f32::NEG_INFINITY) < 1e-37);
         assert!(exp(f32::NAN).is_nan());
