@@ -1,56 +1,34 @@
-//! Fused element-wise ops for inference on flex: the MLP's `silu(gate) ⊙ up`
-//! in one pass, and the vectorisable [`exp`] it (and the decode attention,
-//! and the log-probs of sampled tokens) uses.
+//! Fused element-wise ops on flex: the MLP's `silu(gate) ⊙ up` in one pass
+//! (and its backward, [`crate::kernels`]), and the vectorisable [`exp`] it,
+//! the attention kernels, the LM head and the log-probs of sampled tokens use.
 //!
 //! flex computes `exp` one element at a time through libm (about 2 ns per
 //! element, 4 ns for SiLU: BURN-NOTES.md), and `silu(gate) * up` takes three
 //! passes and two temporaries. Here the polynomial `exp` lets LLVM
 //! vectorise the whole loop.
 
-use burn::backend::flex::FlexTensor;
-use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, DType, Dispatch, Flex, backend_extension};
+use burn::backend::Dispatch;
 use burn::prelude::*;
 
-/// The extension trait (flex only); call it through [`silu_mul`].
-#[backend_extension(Flex)]
-pub trait SiluMulBackend: Backend {
-    /// `silu(gate) ⊙ up`, both the same shape.
-    fn silu_mul(gate: FloatTensor<Self>, up: FloatTensor<Self>) -> FloatTensor<Self>;
-}
+use crate::kernels::KernelBackend;
 
-impl SiluMulBackend for Flex {
-    fn silu_mul(gate: FlexTensor, up: FlexTensor) -> FlexTensor {
-        let shape = gate.layout().shape().clone();
-        let (gate, up) = (gate.to_contiguous(), up.to_contiguous());
-        let out = match (gate.as_slice::<f32>(), up.as_slice::<f32>()) {
-            (Some(g), Some(u)) => g
-                .iter()
-                .zip(u)
-                .map(|(&g, &u)| g / (1.0 + exp(-g)) * u)
-                .collect(),
-            // The caller checks for f32; never reached.
-            _ => vec![f32::NAN; shape.num_elements()],
-        };
-        FlexTensor::from_data(TensorData::new(out, shape))
-    }
-}
-
-/// `silu(gate) ⊙ up = gate · σ(gate) ⊙ up` in one pass, on an inference
-/// flex device with `f32` tensors (see [`crate::small_matmul::uses_small_kernel`]);
-/// elsewhere burn's `silu(gate) * up`. Agrees with it within a few ulp.
+/// `silu(gate) ⊙ up = gate · σ(gate) ⊙ up` through
+/// [`KernelBackend::silu_mul`]: one fused pass on flex (on an autodiff
+/// device with a fused backward too), burn's ops elsewhere. Agrees with
+/// burn's `silu(gate) * up` within a few ulp.
 ///
 /// # Shapes
 /// - gate, up: the same shape; output: that shape
+///
+/// # Panics
+/// When the shapes differ.
 pub fn silu_mul<const D: usize>(gate: Tensor<D>, up: Tensor<D>) -> Tensor<D> {
-    let fused = crate::small_matmul::uses_small_kernel(&gate.device())
-        && gate.dtype() == DType::F32
-        && up.dtype() == DType::F32
-        && gate.dims() == up.dims();
-    if !fused {
-        return burn::tensor::activation::silu(gate) * up;
-    }
-    let out = <Dispatch as SiluMulBackend>::silu_mul(gate.into_dispatch(), up.into_dispatch());
+    assert_eq!(
+        gate.dims(),
+        up.dims(),
+        "silu_mul: gate and up shapes differ"
+    );
+    let out = <Dispatch as KernelBackend>::silu_mul(gate.into_dispatch(), up.into_dispatch());
     Tensor::from_dispatch(out)
 }
 

@@ -3,7 +3,6 @@
 //! keeping `[b, h, sq, sk]` softmax for the backward.
 
 use burn::backend::Autodiff;
-use burn::backend::Backend;
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -13,11 +12,12 @@ use burn::backend::tensor::FloatTensor;
 
 use super::CausalAttentionBackend;
 use super::kernel::{self, Saved};
+use crate::kernels::KernelBackend;
 
 #[derive(Debug)]
 struct CausalAttentionBackward;
 
-impl<B: Backend> Backward<B, 3> for CausalAttentionBackward {
+impl<B: KernelBackend> Backward<B, 3> for CausalAttentionBackward {
     /// query, key, value (checkpointed), output, log-sum-exp `[b, h, sq, 1]`, block.
     type State = (
         NodeId,
@@ -63,7 +63,7 @@ impl<B: Backend> Backward<B, 3> for CausalAttentionBackward {
     }
 }
 
-impl<B: Backend, C: CheckpointStrategy> CausalAttentionBackend for Autodiff<B, C> {
+impl<B: KernelBackend, C: CheckpointStrategy> CausalAttentionBackend for Autodiff<B, C> {
     fn causal_attention(
         query: FloatTensor<Self>,
         key: FloatTensor<Self>,

@@ -8,7 +8,11 @@
 //! a few `[b, h, block, sk]` tensors exist at a time.
 
 use burn::backend::tensor::{BoolTensor, FloatTensor};
-use burn::backend::{Backend, Shape, Slice, TensorMetadata, get_or_init_device_settings};
+use burn::backend::{Shape, Slice, TensorMetadata, get_or_init_device_settings};
+
+// Every backend here runs `exp` through `KernelBackend` (vectorised on
+// flex); it is a `Backend` with rzero's kernels.
+use crate::kernels::KernelBackend as Backend;
 
 /// Row ranges `start..end` of at most `block` rows covering `0..n`.
 fn blocks(n: usize, block: usize) -> impl DoubleEndedIterator<Item = (usize, usize)> {
@@ -143,7 +147,7 @@ pub(crate) fn forward<B: Backend>(
         let query_block = dims.group::<B>(positions::<B>(&query, s0, s1));
         let scores = dims.scores::<B>(query_block, positions::<B>(&key, 0, end), s0, s1);
         let max = B::float_max_dim(scores.clone(), 3);
-        let exp = B::float_exp(B::float_sub(scores, max.clone()));
+        let exp = B::exp(B::float_sub(scores, max.clone()));
         let sum = B::float_sum_dim(exp.clone(), 3);
         let out = B::float_div(
             B::float_matmul(exp, positions::<B>(&value, 0, end)),
@@ -224,7 +228,7 @@ pub(crate) fn backward<B: Backend>(
         let grad_block = group(&grad);
         let (keys, values) = (positions::<B>(&key, 0, end), positions::<B>(&value, 0, end));
         let scores = dims.scores::<B>(query_block.clone(), keys.clone(), s0, s1);
-        let probs = B::float_exp(B::float_sub(scores, group(&lse)));
+        let probs = B::exp(B::float_sub(scores, group(&lse)));
         if want_value {
             let part = B::float_matmul(B::float_transpose(probs.clone()), grad_block.clone());
             d_value = Some(accumulate::<B>(d_value, part));

@@ -3,7 +3,6 @@
 //! through it by hand.
 
 use burn::backend::Autodiff;
-use burn::backend::Backend;
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -12,6 +11,7 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 
 use super::{DecoderLayerBackend, LayerSpec, LayerWeights, NUM_WEIGHTS, RopeTables, kernel};
+use crate::kernels::KernelBackend;
 
 /// Parents: the input, then the weights in [`LayerWeights::into_array`] order.
 const NUM_INPUTS: usize = NUM_WEIGHTS + 1;
@@ -19,7 +19,7 @@ const NUM_INPUTS: usize = NUM_WEIGHTS + 1;
 #[derive(Debug)]
 struct DecoderLayerBackward;
 
-impl<B: Backend> Backward<B, NUM_INPUTS> for DecoderLayerBackward {
+impl<B: KernelBackend> Backward<B, NUM_INPUTS> for DecoderLayerBackward {
     /// Input and weights (checkpointed), RoPE cos and signed sin, sizes.
     type State = (
         NodeId,
@@ -57,7 +57,7 @@ impl<B: Backend> Backward<B, NUM_INPUTS> for DecoderLayerBackward {
     }
 }
 
-impl<B: Backend, C: CheckpointStrategy> DecoderLayerBackend for Autodiff<B, C> {
+impl<B: KernelBackend, C: CheckpointStrategy> DecoderLayerBackend for Autodiff<B, C> {
     fn decoder_layer(
         x: FloatTensor<Self>,
         weights: LayerWeights<Self>,

@@ -4,12 +4,16 @@
 //! Rows are flattened: `x` `[b, s, d]` is worked on as `[n, d]`, `n = b·s`,
 //! so every projection is one 2-D matmul.
 
+use burn::backend::TensorMetadata;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, TensorMetadata};
 
 use super::parts::{self, Normed, reshape};
 use super::{LayerSpec, LayerWeights, NUM_WEIGHTS, RopeTables};
 use crate::attention_op::kernel::{self as attention, Saved};
+// Every backend here runs its products through `matmul_t` (the packed
+// kernel on flex); `KernelBackend` is a `Backend` with that op
+// and a vectorised `exp`.
+use crate::kernels::KernelBackend as Backend;
 
 // Positions in [`LayerWeights::into_array`].
 const INPUT_NORM: usize = 0;
@@ -105,7 +109,8 @@ pub(super) fn forward<B: Backend>(
     // 1. Attention input, projections, per-head norms, RoPE.
     let input_norm = parts::rms_norm::<B>(x.clone(), eps_in);
     let attn_in = parts::scale::<B>(input_norm.unit.clone(), &w.input_norm);
-    let project = |weight: &FloatTensor<B>| B::float_matmul(attn_in.clone(), weight.clone());
+    let project =
+        |weight: &FloatTensor<B>| B::matmul_t(attn_in.clone(), weight.clone(), false, false);
     let q = project(&w.q_proj);
     let k = project(&w.k_proj);
     let v = project(&w.v_proj);
@@ -119,14 +124,20 @@ pub(super) fn forward<B: Backend>(
     let (attn, lse) =
         attention::forward::<B>(query.clone(), key.clone(), value.clone(), spec.block);
     let merged = merge::<B>(attn.clone(), rows);
-    let h = B::float_add(x, B::float_matmul(merged.clone(), w.o_proj.clone()));
+    let h = B::float_add(
+        x,
+        B::matmul_t(merged.clone(), w.o_proj.clone(), false, false),
+    );
     // 3. SwiGLU MLP, residual.
     let post_norm = parts::rms_norm::<B>(h.clone(), eps_post);
     let mlp_in = parts::scale::<B>(post_norm.unit.clone(), &w.post_norm);
-    let gate = B::float_matmul(mlp_in.clone(), w.gate_proj.clone());
-    let up = B::float_matmul(mlp_in.clone(), w.up_proj.clone());
+    let gate = B::matmul_t(mlp_in.clone(), w.gate_proj.clone(), false, false);
+    let up = B::matmul_t(mlp_in.clone(), w.up_proj.clone(), false, false);
     let hidden = parts::swiglu::<B>(gate.clone(), up.clone());
-    let out = B::float_add(h, B::float_matmul(hidden.clone(), w.down_proj.clone()));
+    let out = B::float_add(
+        h,
+        B::matmul_t(hidden.clone(), w.down_proj.clone(), false, false),
+    );
     let out = reshape::<B, 3>(out, [rows.b, rows.s, rows.d]);
     let acts = Activations {
         rows,

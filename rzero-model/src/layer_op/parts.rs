@@ -2,7 +2,12 @@
 //! RMSNorm, RoPE, SwiGLU and the bias-free linear map.
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Shape, Slice, TensorMetadata};
+use burn::backend::{Shape, Slice, TensorMetadata};
+
+// Every backend here runs its products through `matmul_t` (the packed
+// kernel on flex); `KernelBackend` is a `Backend` with that op
+// and a vectorised `exp`.
+use crate::kernels::KernelBackend as Backend;
 
 /// `t` reshaped to `dims`.
 pub(super) fn reshape<B: Backend, const D: usize>(
@@ -114,27 +119,16 @@ pub(super) fn rope_backward<B: Backend>(
 
 /// `silu(gate) ⊙ up`.
 pub(super) fn swiglu<B: Backend>(gate: FloatTensor<B>, up: FloatTensor<B>) -> FloatTensor<B> {
-    let silu = B::float_mul(gate.clone(), B::sigmoid(gate));
-    B::float_mul(silu, up)
+    B::silu_mul(gate, up)
 }
 
-/// Backward of [`swiglu`]: `d_up = dy ⊙ silu(gate)`,
-/// `d_gate = dy ⊙ up ⊙ σ(gate) · (1 + gate · (1 − σ(gate)))`.
+/// Backward of [`swiglu`]: `(d gate, d up)`.
 pub(super) fn swiglu_backward<B: Backend>(
     grad: FloatTensor<B>,
     gate: FloatTensor<B>,
     up: FloatTensor<B>,
 ) -> (FloatTensor<B>, FloatTensor<B>) {
-    let sigmoid = B::sigmoid(gate.clone());
-    let silu = B::float_mul(gate.clone(), sigmoid.clone());
-    let d_up = B::float_mul(grad.clone(), silu);
-    let one_minus = B::float_add_scalar(B::float_neg(sigmoid.clone()), 1.0.into());
-    let slope = B::float_mul(
-        sigmoid,
-        B::float_add_scalar(B::float_mul(gate, one_minus), 1.0.into()),
-    );
-    let d_gate = B::float_mul(B::float_mul(grad, up), slope);
-    (d_gate, d_up)
+    B::silu_mul_backward(grad, gate, up)
 }
 
 /// Backward of `y = x · W` (x `[n, in]`, W `[in, out]`): `dx = dy · Wᵀ` and,
@@ -145,8 +139,7 @@ pub(super) fn linear_backward<B: Backend>(
     weight: &FloatTensor<B>,
     want_weight: bool,
 ) -> (FloatTensor<B>, Option<FloatTensor<B>>) {
-    let d_weight =
-        want_weight.then(|| B::float_matmul(B::float_transpose(x.clone()), grad.clone()));
-    let d_x = B::float_matmul(grad, B::float_transpose(weight.clone()));
+    let d_weight = want_weight.then(|| B::matmul_t(x.clone(), grad.clone(), true, false));
+    let d_x = B::matmul_t(grad, weight.clone(), false, true);
     (d_x, d_weight)
 }

@@ -2,7 +2,6 @@
 //! each chunk's logits instead of keeping `[N, V]` softmax for the backward.
 
 use burn::backend::Autodiff;
-use burn::backend::Backend;
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -12,11 +11,12 @@ use burn::backend::tensor::{FloatTensor, IntTensor};
 
 use super::LmHeadBackend;
 use super::kernel::{self, Saved};
+use crate::kernels::KernelBackend;
 
 #[derive(Debug)]
 struct TargetLogprobsBackward;
 
-impl<B: Backend> Backward<B, 2> for TargetLogprobsBackward {
+impl<B: KernelBackend> Backward<B, 2> for TargetLogprobsBackward {
     /// hidden and weight (checkpointed), targets, log-sum-exp `[N]`, chunk.
     type State = (NodeId, NodeId, IntTensor<B>, FloatTensor<B>, usize);
 
@@ -47,7 +47,7 @@ impl<B: Backend> Backward<B, 2> for TargetLogprobsBackward {
     }
 }
 
-impl<B: Backend, C: CheckpointStrategy> LmHeadBackend for Autodiff<B, C> {
+impl<B: KernelBackend, C: CheckpointStrategy> LmHeadBackend for Autodiff<B, C> {
     fn target_logprobs(
         hidden: FloatTensor<Self>,
         weight: FloatTensor<Self>,

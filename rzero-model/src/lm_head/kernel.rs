@@ -5,7 +5,10 @@
 //! chunk's `[chunk, V]` logits (and their softmax in the backward) exist at a
 //! time.
 
-use burn::backend::Backend;
+// Every backend here runs its products through `matmul_t` (the packed
+// kernel on flex); `KernelBackend` is a `Backend` with that op
+// and a vectorised `exp`.
+use crate::kernels::KernelBackend as Backend;
 use burn::backend::tensor::{FloatTensor, IndexingUpdateOp, IntTensor};
 use burn::backend::{Shape, Slice, TensorMetadata};
 
@@ -50,13 +53,12 @@ pub(super) fn forward<B: Backend>(
         let empty = B::float_zeros(Shape::new([0]), &hidden.device(), hidden.dtype().into());
         return (empty.clone(), empty);
     }
-    let weight_t = B::float_transpose(weight);
     let mut logprobs = Vec::new();
     let mut lses = Vec::new();
     for (start, end) in chunks(n, chunk) {
-        let logits = B::float_matmul(rows::<B>(&hidden, start, end), weight_t.clone());
+        let logits = B::matmul_t(rows::<B>(&hidden, start, end), weight.clone(), false, true);
         let max = B::float_max_dim(logits.clone(), 1);
-        let shifted = B::float_exp(B::float_sub(logits.clone(), max.clone()));
+        let shifted = B::exp(B::float_sub(logits.clone(), max.clone()));
         let lse = B::float_add(B::float_log(B::float_sum_dim(shifted, 1)), max);
         let target = B::float_gather(1, logits, target_column::<B>(&targets, start, end));
         logprobs.push(B::float_sub(target, lse.clone()));
@@ -99,14 +101,13 @@ pub(super) fn backward<B: Backend>(
             want_weight.then(|| zeros_like::<B>(&weight)),
         );
     }
-    let weight_t = B::float_transpose(weight.clone());
     let mut d_hidden = Vec::new();
     let mut d_weight: Option<FloatTensor<B>> = None;
     for (start, end) in chunks(n, chunk) {
         let h = rows::<B>(&hidden, start, end);
         let g = column::<B>(&grad, start, end);
-        let logits = B::float_matmul(h.clone(), weight_t.clone());
-        let softmax = B::float_exp(B::float_sub(logits, column::<B>(&lse, start, end)));
+        let logits = B::matmul_t(h.clone(), weight.clone(), false, true);
+        let softmax = B::exp(B::float_sub(logits, column::<B>(&lse, start, end)));
         let d_logits = B::float_scatter(
             1,
             B::float_mul(softmax, B::float_neg(g.clone())),
@@ -115,10 +116,10 @@ pub(super) fn backward<B: Backend>(
             IndexingUpdateOp::Add,
         );
         if want_hidden {
-            d_hidden.push(B::float_matmul(d_logits.clone(), weight.clone()));
+            d_hidden.push(B::matmul_t(d_logits.clone(), weight.clone(), false, false));
         }
         if want_weight {
-            let part = B::float_matmul(B::float_transpose(d_logits), h);
+            let part = B::matmul_t(d_logits, h, true, false);
             d_weight = Some(match d_weight {
                 Some(acc) => B::float_add(acc, part),
                 None => part,

@@ -11,6 +11,7 @@ use super::cache::KvCache;
 use super::rope::Rope;
 use crate::attention_op::{self, DEFAULT_ATTENTION_BLOCK, DEFAULT_ATTENTION_OP_MIN_SEQ};
 use crate::decode_attention::decode_attention;
+use crate::kernels::rms_norm;
 use crate::small_matmul::{project, uses_small_kernel};
 
 /// `self_attn` of a Qwen3 block. Field names are HF tensor names.
@@ -85,12 +86,14 @@ impl Attention {
         let [batch, seq, _] = x.dims();
         let (h, kv, hd) = (self.num_heads, self.num_kv_heads, self.head_dim);
         // 1. Project, split heads, normalise each head, rotate.
-        let q = self
-            .q_norm
-            .forward(project(&self.q_proj, x.clone()).reshape([batch, seq, h, hd]));
-        let k = self
-            .k_norm
-            .forward(project(&self.k_proj, x.clone()).reshape([batch, seq, kv, hd]));
+        let q = rms_norm(
+            &self.q_norm,
+            project(&self.q_proj, x.clone()).reshape([batch, seq, h, hd]),
+        );
+        let k = rms_norm(
+            &self.k_norm,
+            project(&self.k_proj, x.clone()).reshape([batch, seq, kv, hd]),
+        );
         let v = project(&self.v_proj, x).reshape([batch, seq, kv, hd]);
         let q = rope.apply(q.swap_dims(1, 2));
         let k = rope.apply(k.swap_dims(1, 2));
@@ -106,9 +109,10 @@ impl Attention {
         //    fallback and keep them all.
         if mask.is_none() && seq >= self.op_min_seq && q.device().is_autodiff() {
             let out = attention_op::causal_attention(q, k, v, self.op_block);
-            return self
-                .o_proj
-                .forward(out.swap_dims(1, 2).reshape([batch, seq, h * hd]));
+            return project(
+                &self.o_proj,
+                out.swap_dims(1, 2).reshape([batch, seq, h * hd]),
+            );
         }
         // 4. One new position per row on flex (a decoding step): read the
         //    cache's buffers in place, GQA without copies.

@@ -8,6 +8,7 @@ use super::cache::KvCache;
 use super::rope::Rope;
 use crate::attention_op::DEFAULT_ATTENTION_BLOCK;
 use crate::fused::silu_mul;
+use crate::kernels::rms_norm;
 use crate::layer_op;
 use crate::small_matmul::project;
 
@@ -66,13 +67,16 @@ impl DecoderLayer {
         {
             return layer_op::recomputed(self, x, rope, DEFAULT_ATTENTION_BLOCK);
         }
-        let attn =
-            self.self_attn
-                .forward(self.input_layernorm.forward(x.clone()), rope, mask, cache);
+        let attn = self.self_attn.forward(
+            rms_norm(&self.input_layernorm, x.clone()),
+            rope,
+            mask,
+            cache,
+        );
         let h = x + attn;
         let mlp = self
             .mlp
-            .forward(self.post_attention_layernorm.forward(h.clone()));
+            .forward(rms_norm(&self.post_attention_layernorm, h.clone()));
         h + mlp
     }
 }

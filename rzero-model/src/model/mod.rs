@@ -16,6 +16,7 @@ pub use cache::KvCache;
 pub(crate) use rope::Rope;
 
 use crate::config::Qwen3Config;
+use crate::kernels::rms_norm;
 use crate::layer_op::DEFAULT_RECOMPUTE_MIN_SEQ;
 
 /// A Qwen3 causal LM. Field paths are HF tensor names without the `model.`
@@ -133,7 +134,7 @@ impl Qwen3 {
             let layer_cache = cache.as_deref_mut().map(|c| (c, i));
             x = layer.forward(x, &rope, mask.clone(), layer_cache);
         }
-        self.norm.forward(x)
+        rms_norm(&self.norm, x)
     }
 
     /// LM head on hidden states `[..., hidden]` → `[..., vocab]`.

@@ -39,14 +39,14 @@ pub const MAX_SMALL_ROWS: usize = 256;
 
 /// The extension trait; call it through [`small_matmul`].
 #[backend_extension(Flex, Autodiff, Cube: cfg(any(feature = "wgpu", feature = "cuda")))]
-pub trait SmallMatmulBackend: Backend {
+pub trait SmallKernelBackend: Backend {
     /// x `[m, k]`, w `[k, n]` → `[m, n]`. The default is the backend's matmul.
     fn small_matmul(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
         Self::float_matmul(x, w)
     }
 }
 
-impl SmallMatmulBackend for Flex {
+impl SmallKernelBackend for Flex {
     fn small_matmul(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
         flex_small_matmul(x, w).unwrap_or_else(|operands| {
             let (x, w) = *operands;
@@ -56,10 +56,10 @@ impl SmallMatmulBackend for Flex {
 }
 
 /// burn's matmul and its backward.
-impl<B: Backend, C: CheckpointStrategy> SmallMatmulBackend for Autodiff<B, C> {}
+impl<B: Backend, C: CheckpointStrategy> SmallKernelBackend for Autodiff<B, C> {}
 
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
-impl SmallMatmulBackend for burn::backend::Cube {}
+impl SmallKernelBackend for burn::backend::Cube {}
 
 /// The kernel on flex tensors, or the operands back when they are not
 /// contiguous `f32` (a transposed weight view, another dtype).
@@ -88,7 +88,7 @@ fn flex_small_matmul(
     Ok(FlexTensor::from_data(TensorData::new(out, [m, n])))
 }
 
-/// `x · w` through [`SmallMatmulBackend`]: flex's small-row kernel on a
+/// `x · w` through [`SmallKernelBackend`]: flex's small-row kernel on a
 /// flex device, the backend's own matmul elsewhere (autodiff included).
 ///
 /// # Shapes
@@ -104,7 +104,7 @@ pub fn small_matmul(x: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
         x.dims(),
         w.dims()
     );
-    let out = <Dispatch as SmallMatmulBackend>::small_matmul(x.into_dispatch(), w.into_dispatch());
+    let out = <Dispatch as SmallKernelBackend>::small_matmul(x.into_dispatch(), w.into_dispatch());
     Tensor::from_dispatch(out)
 }
 
@@ -114,9 +114,11 @@ pub fn uses_small_kernel(device: &Device) -> bool {
     !device.is_autodiff() && *device == Device::flex()
 }
 
-/// `linear(x)`, through [`small_matmul`] when `x` has at most
-/// [`MAX_SMALL_ROWS`] rows on an inference flex device, through
-/// [`Linear::forward`] otherwise. The bias, if any, is added after.
+/// `linear(x)`: through [`small_matmul`] when `x` has at most
+/// [`MAX_SMALL_ROWS`] rows on an inference flex device, through the packed
+/// [`crate::kernels::matmul_t`] otherwise (flex's own kernel, forward and
+/// backward, on flex with or without autodiff; the backend's matmul
+/// elsewhere). The bias, if any, is added after.
 ///
 /// # Shapes
 /// - x: `[..., d_in]` → `[..., d_out]`
@@ -124,12 +126,17 @@ pub fn project<const D: usize>(linear: &Linear, x: Tensor<D>) -> Tensor<D> {
     let dims = x.dims();
     let d_in = dims[D - 1];
     let rows = dims[..D - 1].iter().product::<usize>();
-    if D < 2 || rows > MAX_SMALL_ROWS || !uses_small_kernel(&x.device()) {
+    if D < 2 {
         return linear.forward(x);
     }
     let weight = linear.weight.val();
     let d_out = weight.dims()[1];
-    let out = small_matmul(x.reshape([rows, d_in]), weight);
+    let x = x.reshape([rows, d_in]);
+    let out = if rows <= MAX_SMALL_ROWS && uses_small_kernel(&x.device()) {
+        small_matmul(x, weight)
+    } else {
+        crate::kernels::matmul_t(x, weight, false, false)
+    };
     let out = match &linear.bias {
         Some(bias) => out + bias.val().unsqueeze::<2>(),
         None => out,

@@ -8,6 +8,7 @@ mod decode_kernels;
 mod errors;
 mod generation;
 mod hf_reference;
+mod kernels;
 mod layer_op;
 mod logprobs;
 mod lora;

@@ -1,0 +1,468 @@
+//! Packed `c = a · b` on `f32` slices, GotoBLAS-style: `b` is copied into
+//! `KC × NR` column panels and `a` into `MR × KC` row panels, so the inner
+//! loop reads both contiguously whatever their strides (a transposed operand
+//! costs nothing extra), and each `MR × NR` tile of `c` stays in registers
+//! over `KC` steps.
+//!
+//! The tile loop is plain Rust compiled once per instruction set by
+//! `#[target_feature]` wrappers (LLVM keeps the `MR × NR` accumulators in
+//! vector registers): AVX-512 tiles of 12 × 32 (24 of 32 registers), AVX2 +
+//! FMA tiles of 6 × 16, and 4 × 8 on the baseline target.
+
+use std::cell::RefCell;
+
+use crate::small_matmul::kernel::Isa;
+
+/// Depth of one packed panel: `KC × NR` floats of `b` (32 KiB at NR 32)
+/// stay in L1 while the row panels of `a` stream past.
+const KC: usize = 256;
+/// Rows of `a` packed at once (`MC × KC`, 96 KiB, kept in L2); a multiple of
+/// every `MR`.
+const MC: usize = 96;
+
+/// A read-only matrix view: element `(i, j)` is
+/// `data[i * row_stride + j * col_stride]`.
+#[derive(Debug, Clone, Copy)]
+pub struct MatRef<'a> {
+    /// The elements.
+    pub data: &'a [f32],
+    /// Rows.
+    pub rows: usize,
+    /// Columns.
+    pub cols: usize,
+    /// Distance between rows.
+    pub row_stride: usize,
+    /// Distance between columns.
+    pub col_stride: usize,
+}
+
+impl<'a> MatRef<'a> {
+    /// A contiguous row-major `[rows, cols]` matrix.
+    pub fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        Self {
+            data,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+        }
+    }
+
+    /// The transpose, as a view (no copy).
+    pub fn t(self) -> Self {
+        Self {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+        }
+    }
+
+    /// Whether every element's index lies inside `data`.
+    pub(crate) fn in_bounds(&self) -> bool {
+        if self.rows == 0 || self.cols == 0 {
+            return true;
+        }
+        let last = (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride;
+        last < self.data.len()
+    }
+
+    /// Rows `start..start + len` as a view.
+    pub(crate) fn rows_slice(self, start: usize, len: usize) -> Self {
+        Self {
+            data: &self.data[(start * self.row_stride).min(self.data.len())..],
+            rows: len,
+            ..self
+        }
+    }
+}
+
+thread_local! {
+    /// Packing buffers, reused across calls (a fresh multi-megabyte buffer
+    /// per call would be page-faulted in every time).
+    static PACKS: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// `c = a · b` (or `c += a · b` with `accumulate`), `c` row-major with
+/// `ldc` floats between rows. Shapes are checked by the caller.
+pub(crate) fn gemm(isa: Isa, a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], ldc: usize, acc: bool) {
+    let isa = if isa.is_available() { isa } else { Isa::Scalar };
+    PACKS.with_borrow_mut(|(pa, pb)| match isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => {
+            // SAFETY: `is_available` checked that the CPU has AVX-512F.
+            #[expect(
+                unsafe_code,
+                reason = "calling a target_feature function after detection"
+            )]
+            unsafe {
+                gemm_avx512(a, b, c, ldc, acc, (pa, pb))
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma => {
+            // SAFETY: `is_available` checked that the CPU has AVX2 and FMA.
+            #[expect(
+                unsafe_code,
+                reason = "calling a target_feature function after detection"
+            )]
+            unsafe {
+                gemm_avx2(a, b, c, ldc, acc, (pa, pb))
+            }
+        }
+        _ => blocked::<4, 8, false>(a, b, c, ldc, acc, (pa, pb)),
+    });
+}
+
+type Packs<'a> = (&'a mut Vec<f32>, &'a mut Vec<f32>);
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+fn gemm_avx512(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], ldc: usize, acc: bool, p: Packs) {
+    blocked::<12, 32, true>(a, b, c, ldc, acc, p);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn gemm_avx2(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], ldc: usize, acc: bool, p: Packs) {
+    blocked::<6, 16, true>(a, b, c, ldc, acc, p);
+}
+
+/// The blocked loops: `KC` slices of the inner dimension, `MC` row blocks,
+/// then every `MR × NR` tile.
+#[inline(always)]
+fn blocked<const MR: usize, const NR: usize, const FMA: bool>(
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    c: &mut [f32],
+    ldc: usize,
+    accumulate: bool,
+    (pa, pb): Packs,
+) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if k == 0 {
+        if !accumulate {
+            for i in 0..m {
+                c[i * ldc..i * ldc + n].fill(0.0);
+            }
+        }
+        return;
+    }
+    let panels = n.div_ceil(NR);
+    for pc in (0..k).step_by(KC) {
+        let kc = KC.min(k - pc);
+        pack_b::<NR>(b, pc, kc, pb);
+        for ic in (0..m).step_by(MC) {
+            let mc = MC.min(m - ic);
+            pack_a::<MR>(a, ic, mc, pc, kc, pa);
+            for jp in 0..panels {
+                let bp = &pb[jp * kc * NR..(jp + 1) * kc * NR];
+                let cols = NR.min(n - jp * NR);
+                for ip in 0..mc.div_ceil(MR) {
+                    let ap = &pa[ip * kc * MR..(ip + 1) * kc * MR];
+                    let rows = MR.min(mc - ip * MR);
+                    let at = (ic + ip * MR) * ldc + jp * NR;
+                    let tile = Tile {
+                        rows,
+                        cols,
+                        ldc,
+                        add: accumulate || pc > 0,
+                    };
+                    micro::<MR, NR, FMA>(ap, bp, &mut c[at..], tile);
+                }
+            }
+        }
+    }
+}
+
+/// `b[pc..pc + kc, ..]` as `NR`-column panels, each `kc × NR` row-major,
+/// the last zero-padded.
+#[inline(always)]
+fn pack_b<const NR: usize>(b: MatRef<'_>, pc: usize, kc: usize, out: &mut Vec<f32>) {
+    let panels = b.cols.div_ceil(NR);
+    out.clear();
+    out.resize(panels * kc * NR, 0.0);
+    for (jp, panel) in out.chunks_exact_mut(kc * NR).enumerate() {
+        let j0 = jp * NR;
+        let width = NR.min(b.cols - j0);
+        if b.col_stride == 1 {
+            // Row-major: copy row segments.
+            for (p, row) in panel.chunks_exact_mut(NR).enumerate() {
+                let base = (pc + p) * b.row_stride + j0;
+                row[..width].copy_from_slice(&b.data[base..base + width]);
+            }
+        } else if b.row_stride == 1 {
+            // A transposed row-major matrix: each column is contiguous.
+            for j in 0..width {
+                let base = (j0 + j) * b.col_stride + pc;
+                for (row, &v) in panel.chunks_exact_mut(NR).zip(&b.data[base..base + kc]) {
+                    row[j] = v;
+                }
+            }
+        } else {
+            for (p, row) in panel.chunks_exact_mut(NR).enumerate() {
+                for (j, v) in row[..width].iter_mut().enumerate() {
+                    *v = b.data[(pc + p) * b.row_stride + (j0 + j) * b.col_stride];
+                }
+            }
+        }
+    }
+}
+
+/// `a[ic..ic + mc, pc..pc + kc]` as `MR`-row panels, each `kc × MR`
+/// (column `p` of the panel's rows together), the last zero-padded.
+#[inline(always)]
+fn pack_a<const MR: usize>(
+    a: MatRef<'_>,
+    ic: usize,
+    mc: usize,
+    pc: usize,
+    kc: usize,
+    out: &mut Vec<f32>,
+) {
+    let panels = mc.div_ceil(MR);
+    out.clear();
+    out.resize(panels * kc * MR, 0.0);
+    for (ip, panel) in out.chunks_exact_mut(kc * MR).enumerate() {
+        let i0 = ic + ip * MR;
+        let height = MR.min(ic + mc - i0);
+        if a.row_stride == 1 {
+            // A transposed row-major matrix: column `p`'s rows are contiguous.
+            for (p, dst) in panel.chunks_exact_mut(MR).enumerate() {
+                let base = (pc + p) * a.col_stride + i0;
+                dst[..height].copy_from_slice(&a.data[base..base + height]);
+            }
+        } else if a.col_stride == 1 {
+            for r in 0..height {
+                let base = (i0 + r) * a.row_stride + pc;
+                for (dst, &v) in panel.chunks_exact_mut(MR).zip(&a.data[base..base + kc]) {
+                    dst[r] = v;
+                }
+            }
+        } else {
+            for r in 0..height {
+                for (p, dst) in panel.chunks_exact_mut(MR).enumerate() {
+                    dst[r] = a.data[(i0 + r) * a.row_stride + (pc + p) * a.col_stride];
+                }
+            }
+        }
+    }
+}
+
+/// Where a tile goes: its valid rows and columns, `c`'s row distance, and
+/// whether it adds to `c` or overwrites it.
+#[derive(Clone, Copy)]
+struct Tile {
+    rows: usize,
+    cols: usize,
+    ldc: usize,
+    add: bool,
+}
+
+/// One `MR × NR` tile over a packed row panel `a` (`kc × MR`) and column
+/// panel `b` (`kc × NR`), written to `c` through [`store`].
+#[inline(always)]
+fn micro<const MR: usize, const NR: usize, const FMA: bool>(
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    tile: Tile,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if MR == 12 && NR == 32 && FMA {
+            let mut acc = [0.0f32; 12 * 32];
+            simd::tile_12x32(a, b, &mut acc);
+            return store::<32>(&acc, c, tile);
+        }
+        if MR == 6 && NR == 16 && FMA {
+            let mut acc = [0.0f32; 6 * 16];
+            simd::tile_6x16(a, b, &mut acc);
+            return store::<16>(&acc, c, tile);
+        }
+    }
+    let mut acc = [[0.0f32; NR]; MR];
+    for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+        for (acc_row, &ai) in acc.iter_mut().zip(ap) {
+            for (x, &bv) in acc_row.iter_mut().zip(bp) {
+                // Without FMA in the target, `mul_add` would be a libm call.
+                *x = if FMA {
+                    ai.mul_add(bv, *x)
+                } else {
+                    *x + ai * bv
+                };
+            }
+        }
+    }
+    store::<NR>(acc.as_flattened(), c, tile);
+}
+
+/// Writes (or adds) the valid part of a row-major `? × NR` tile to `c`.
+#[inline(always)]
+fn store<const NR: usize>(acc: &[f32], c: &mut [f32], tile: Tile) {
+    for (i, acc_row) in acc.chunks_exact(NR).enumerate().take(tile.rows) {
+        let out = &mut c[i * tile.ldc..i * tile.ldc + tile.cols];
+        if tile.add {
+            for (o, &v) in out.iter_mut().zip(acc_row) {
+                *o += v;
+            }
+        } else {
+            out.copy_from_slice(&acc_row[..tile.cols]);
+        }
+    }
+}
+
+/// The register tiles, written with intrinsics: LLVM does not keep a
+/// `[[f32; 32]; 12]` array in registers on its own (5 GFLOP/s measured).
+#[cfg(target_arch = "x86_64")]
+#[expect(unsafe_code, reason = "SIMD intrinsics on checked slices")]
+mod simd {
+    use std::arch::x86_64::*;
+
+    /// `acc (12 × 32) = Σ_p a[p] ⊗ b[p]` over `a` `kc × 12`, `b` `kc × 32`.
+    /// Only called from code compiled with AVX-512F (the `gemm_avx512` path).
+    #[inline(always)]
+    pub(super) fn tile_12x32(a: &[f32], b: &[f32], acc: &mut [f32; 12 * 32]) {
+        let kc = (a.len() / 12).min(b.len() / 32);
+        // SAFETY: every read is inside `a[..12 kc]` and `b[..32 kc]`, every
+        // write inside `acc`; the caller runs with AVX-512F enabled.
+        unsafe {
+            let mut c = [[_mm512_setzero_ps(); 2]; 12];
+            let (mut pa, mut pb) = (a.as_ptr(), b.as_ptr());
+            for _ in 0..kc {
+                let b0 = _mm512_loadu_ps(pb);
+                let b1 = _mm512_loadu_ps(pb.add(16));
+                for (r, row) in c.iter_mut().enumerate() {
+                    let ar = _mm512_set1_ps(*pa.add(r));
+                    row[0] = _mm512_fmadd_ps(ar, b0, row[0]);
+                    row[1] = _mm512_fmadd_ps(ar, b1, row[1]);
+                }
+                pa = pa.add(12);
+                pb = pb.add(32);
+            }
+            let out = acc.as_mut_ptr();
+            for (r, row) in c.iter().enumerate() {
+                _mm512_storeu_ps(out.add(r * 32), row[0]);
+                _mm512_storeu_ps(out.add(r * 32 + 16), row[1]);
+            }
+        }
+    }
+
+    /// `acc (6 × 16) = Σ_p a[p] ⊗ b[p]` over `a` `kc × 6`, `b` `kc × 16`.
+    /// Only called from code compiled with AVX2 and FMA.
+    #[inline(always)]
+    pub(super) fn tile_6x16(a: &[f32], b: &[f32], acc: &mut [f32; 6 * 16]) {
+        let kc = (a.len() / 6).min(b.len() / 16);
+        // SAFETY: as in `tile_12x32`, with AVX2 + FMA enabled by the caller.
+        unsafe {
+            let mut c = [[_mm256_setzero_ps(); 2]; 6];
+            let (mut pa, mut pb) = (a.as_ptr(), b.as_ptr());
+            for _ in 0..kc {
+                let b0 = _mm256_loadu_ps(pb);
+                let b1 = _mm256_loadu_ps(pb.add(8));
+                for (r, row) in c.iter_mut().enumerate() {
+                    let ar = _mm256_set1_ps(*pa.add(r));
+                    row[0] = _mm256_fmadd_ps(ar, b0, row[0]);
+                    row[1] = _mm256_fmadd_ps(ar, b1, row[1]);
+                }
+                pa = pa.add(6);
+                pb = pb.add(16);
+            }
+            let out = acc.as_mut_ptr();
+            for (r, row) in c.iter().enumerate() {
+                _mm256_storeu_ps(out.add(r * 16), row[0]);
+                _mm256_storeu_ps(out.add(r * 16 + 8), row[1]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: MatRef<'_>, b: MatRef<'_>) -> Vec<f64> {
+        let (m, k, n) = (a.rows, a.cols, b.cols);
+        let at = |i: usize, j: usize| f64::from(a.data[i * a.row_stride + j * a.col_stride]);
+        let bt = |i: usize, j: usize| f64::from(b.data[i * b.row_stride + j * b.col_stride]);
+        let mut out = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                out[i * n + j] = (0..k).map(|p| at(i, p) * bt(p, j)).sum();
+            }
+        }
+        out
+    }
+
+    fn values(len: usize, seed: u32) -> Vec<f32> {
+        (0..len)
+            .map(|i| ((i as u32).wrapping_mul(2_654_435_761) ^ seed) as f32 / u32::MAX as f32 - 0.5)
+            .collect()
+    }
+
+    fn close(got: &[f32], want: &[f64], k: usize, what: &str) {
+        for (g, w) in got.iter().zip(want) {
+            let err = (f64::from(*g) - w).abs();
+            assert!(
+                err <= 1e-6 * k as f64 + 1e-5 * w.abs(),
+                "{what}: {g} vs {w}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_isa_and_transpose_matches_a_naive_product() {
+        // Odd sizes, sizes past one `KC` slice and one `MC` block, empty `k`.
+        for (m, k, n) in [
+            (1, 1, 1),
+            (13, 7, 33),
+            (97, 300, 65),
+            (100, 513, 40),
+            (5, 0, 3),
+        ] {
+            let (da, db) = (values(m * k, 1), values(k * n, 2));
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                let a = if ta {
+                    MatRef::row_major(&da, k, m).t()
+                } else {
+                    MatRef::row_major(&da, m, k)
+                };
+                let b = if tb {
+                    MatRef::row_major(&db, n, k).t()
+                } else {
+                    MatRef::row_major(&db, k, n)
+                };
+                let want = naive(a, b);
+                for isa in [Isa::Avx512, Isa::Avx2Fma, Isa::Scalar] {
+                    let mut c = vec![f32::NAN; m * n];
+                    gemm(isa, a, b, &mut c, n, false);
+                    close(
+                        &c,
+                        &want,
+                        k,
+                        &format!("{isa:?} {m}x{k}x{n} ta={ta} tb={tb}"),
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn accumulating_adds_to_what_is_there_and_ldc_leaves_other_columns() {
+        let (m, k, n, ldc) = (14, 270, 35, 40);
+        let (da, db) = (values(m * k, 5), values(k * n, 6));
+        let (a, b) = (MatRef::row_major(&da, m, k), MatRef::row_major(&db, k, n));
+        let want = naive(a, b);
+        for isa in [Isa::Avx512, Isa::Avx2Fma, Isa::Scalar] {
+            let mut c = vec![1.0f32; m * ldc];
+            gemm(isa, a, b, &mut c, ldc, true);
+            for i in 0..m {
+                let row = &c[i * ldc..(i + 1) * ldc];
+                let shifted: Vec<f64> = want[i * n..(i + 1) * n].iter().map(|w| w + 1.0).collect();
+                close(&row[..n], &shifted, k, &format!("{isa:?} row {i}"));
+                assert!(row[n..].iter().all(|&v| v == 1.0), "{isa:?}: wrote past n");
+            }
+        }
+    }
+}

@@ -1,0 +1,433 @@
+//! The backend ops rzero's own kernels plug into burn with: the packed
+//! matmul ([`crate::gemm`]) with either operand transposed, a vectorised
+//! `exp`, and fused `silu(gate) ⊙ up` and RMSNorm with their backwards.
+//!
+//! A burn backend extension: flex runs the kernels; `Autodiff` adds
+//! backwards made of the same kernels (burn's autodiff would keep and walk
+//! one node per composed op); other backends use their own ops (the trait's default bodies). The
+//! model's kernels ([`crate::lm_head`], [`crate::attention_op`],
+//! [`crate::layer_op`]) are written against [`KernelBackend`].
+//!
+//! ```
+//! use burn::prelude::*;
+//! use rzero_model::kernels::matmul_t;
+//!
+//! let device = Device::flex();
+//! let x = Tensor::<2>::from_floats([[1.0, 2.0], [3.0, 4.0]], &device);
+//! let w = Tensor::<2>::from_floats([[1.0, 0.0], [1.0, 1.0]], &device);
+//! // x · wᵀ
+//! let y = matmul_t(x.clone(), w.clone(), false, true);
+//! y.into_data().assert_approx_eq::<f32>(&x.matmul(w.transpose()).into_data(), Default::default());
+//! ```
+
+mod autodiff;
+
+use burn::backend::flex::FlexTensor;
+use burn::backend::ops::FloatTensorOps;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, DType, Dispatch, Flex, TensorMetadata, backend_extension};
+use burn::nn::RmsNorm;
+use burn::prelude::*;
+
+use crate::gemm::{MatRef, matmul};
+use crate::small_matmul::kernel::Isa;
+
+/// The extension trait; call the matmul through [`matmul_t`].
+#[backend_extension(Flex, Autodiff, Cube: cfg(any(feature = "wgpu", feature = "cuda")))]
+pub trait KernelBackend: Backend {
+    /// `op(a) · op(b)` for 2-D `a`, `b`; `op` transposes where `ta` / `tb`.
+    /// The default is the backend's own matmul.
+    fn matmul_t(
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        ta: bool,
+        tb: bool,
+    ) -> FloatTensor<Self> {
+        let a = if ta {
+            Self::float_swap_dims(a, 0, 1)
+        } else {
+            a
+        };
+        let b = if tb {
+            Self::float_swap_dims(b, 0, 1)
+        } else {
+            b
+        };
+        Self::float_matmul(a, b)
+    }
+
+    /// `eˣ` element-wise. The default is the backend's `exp`; flex's is
+    /// [`crate::fused::exp`] (3 ulp, vectorised; `-inf` gives about 1e-38).
+    fn exp(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        Self::float_exp(x)
+    }
+
+    /// `silu(gate) ⊙ up`, both the same shape. The default composes the
+    /// backend's ops; flex runs one fused pass.
+    fn silu_mul(gate: FloatTensor<Self>, up: FloatTensor<Self>) -> FloatTensor<Self> {
+        silu_mul_composed::<Self>(gate, up)
+    }
+
+    /// `(d gate, d up)` of [`KernelBackend::silu_mul`] given `d out`:
+    /// `d up = dy ⊙ silu(g)`, `d gate = dy ⊙ up ⊙ σ(g) · (1 + g · (1 − σ(g)))`.
+    fn silu_mul_backward(
+        grad: FloatTensor<Self>,
+        gate: FloatTensor<Self>,
+        up: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        silu_mul_backward_composed::<Self>(grad, gate, up)
+    }
+
+    /// RMSNorm over the last dim, `x / √(mean(x²) + eps) ⊙ gamma`, as burn's
+    /// `RmsNorm`. The default composes the backend's ops; flex runs one pass.
+    fn rms_norm(x: FloatTensor<Self>, gamma: FloatTensor<Self>, eps: f64) -> FloatTensor<Self> {
+        rms_norm_composed::<Self>(x, gamma, eps)
+    }
+
+    /// `(d x, d gamma)` of [`KernelBackend::rms_norm`] given `d out`
+    /// (`x̂ = x / r`): `d gamma = Σ dy ⊙ x̂` over rows,
+    /// `d x = (dy ⊙ gamma − x̂ · mean(dy ⊙ gamma ⊙ x̂)) / r`.
+    fn rms_norm_backward(
+        grad: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        eps: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        rms_norm_backward_composed::<Self>(grad, x, gamma, eps)
+    }
+}
+
+/// `gamma` `[d]` viewed as `[1, …, 1, d]` for a rank-`rank` tensor.
+fn broadcast_last<B: Backend>(gamma: FloatTensor<B>, rank: usize) -> FloatTensor<B> {
+    let width = gamma.shape()[0];
+    let mut dims = vec![1; rank];
+    dims[rank - 1] = width;
+    B::float_reshape(gamma, burn::backend::Shape::from(dims))
+}
+
+/// `(x / r, r)`, `r = √(mean(x²) + eps)` over the last dim (kept, size 1).
+fn rms_unit<B: Backend>(x: FloatTensor<B>, eps: f64) -> (FloatTensor<B>, FloatTensor<B>) {
+    let last = x.shape().num_dims() - 1;
+    let square = B::float_mul(x.clone(), x.clone());
+    let rms = B::float_sqrt(B::float_add_scalar(
+        B::float_mean_dim(square, last),
+        eps.into(),
+    ));
+    (B::float_div(x, rms.clone()), rms)
+}
+
+/// [`KernelBackend::rms_norm`] from the backend's own ops.
+fn rms_norm_composed<B: Backend>(
+    x: FloatTensor<B>,
+    gamma: FloatTensor<B>,
+    eps: f64,
+) -> FloatTensor<B> {
+    let rank = x.shape().num_dims();
+    B::float_mul(rms_unit::<B>(x, eps).0, broadcast_last::<B>(gamma, rank))
+}
+
+/// [`KernelBackend::rms_norm_backward`] from the backend's own ops.
+fn rms_norm_backward_composed<B: Backend>(
+    grad: FloatTensor<B>,
+    x: FloatTensor<B>,
+    gamma: FloatTensor<B>,
+    eps: f64,
+) -> (FloatTensor<B>, FloatTensor<B>) {
+    let shape = grad.shape();
+    let (rank, width) = (shape.num_dims(), shape[shape.num_dims() - 1]);
+    let (unit, rms) = rms_unit::<B>(x, eps);
+    let rows = shape.num_elements() / width.max(1);
+    let prod = B::float_mul(grad.clone(), unit.clone());
+    let flat = B::float_reshape(prod, burn::backend::Shape::new([rows, width]));
+    let d_gamma = B::float_reshape(
+        B::float_sum_dim(flat, 0),
+        burn::backend::Shape::new([width]),
+    );
+    let d_unit = B::float_mul(grad, broadcast_last::<B>(gamma, rank));
+    let dot = B::float_mean_dim(B::float_mul(d_unit.clone(), unit.clone()), rank - 1);
+    let d_x = B::float_div(B::float_sub(d_unit, B::float_mul(unit, dot)), rms);
+    (d_x, d_gamma)
+}
+
+/// [`KernelBackend::silu_mul`] from the backend's own ops.
+fn silu_mul_composed<B: Backend>(gate: FloatTensor<B>, up: FloatTensor<B>) -> FloatTensor<B> {
+    let silu = B::float_mul(gate.clone(), B::sigmoid(gate));
+    B::float_mul(silu, up)
+}
+
+/// [`KernelBackend::silu_mul_backward`] from the backend's own ops.
+fn silu_mul_backward_composed<B: Backend>(
+    grad: FloatTensor<B>,
+    gate: FloatTensor<B>,
+    up: FloatTensor<B>,
+) -> (FloatTensor<B>, FloatTensor<B>) {
+    let sigmoid = B::sigmoid(gate.clone());
+    let silu = B::float_mul(gate.clone(), sigmoid.clone());
+    let d_up = B::float_mul(grad.clone(), silu);
+    let one_minus = B::float_add_scalar(B::float_neg(sigmoid.clone()), 1.0.into());
+    let slope = B::float_mul(
+        sigmoid,
+        B::float_add_scalar(B::float_mul(gate, one_minus), 1.0.into()),
+    );
+    let d_gate = B::float_mul(B::float_mul(grad, up), slope);
+    (d_gate, d_up)
+}
+
+impl KernelBackend for Flex {
+    fn matmul_t(
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        ta: bool,
+        tb: bool,
+    ) -> FloatTensor<Self> {
+        flex_matmul(a, b, ta, tb).unwrap_or_else(|operands| {
+            let (a, b) = *operands;
+            let a = if ta {
+                Self::float_swap_dims(a, 0, 1)
+            } else {
+                a
+            };
+            let b = if tb {
+                Self::float_swap_dims(b, 0, 1)
+            } else {
+                b
+            };
+            Self::float_matmul(a, b)
+        })
+    }
+
+    fn exp(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        if x.dtype() != DType::F32 {
+            return Self::float_exp(x);
+        }
+        let x = if x.is_contiguous() {
+            x
+        } else {
+            x.to_contiguous()
+        };
+        let shape = x.layout().shape().clone();
+        match x.as_slice::<f32>() {
+            Some(v) => {
+                let out: Vec<f32> = v.iter().map(|&v| crate::fused::exp(v)).collect();
+                FlexTensor::from_data(TensorData::new(out, shape))
+            }
+            None => Self::float_exp(x),
+        }
+    }
+
+    fn silu_mul(gate: FlexTensor, up: FlexTensor) -> FlexTensor {
+        if !same_f32(&[&gate, &up]) {
+            return silu_mul_composed::<Self>(gate, up);
+        }
+        let (gate, up) = (contiguous(gate), contiguous(up));
+        let (Some(g), Some(u)) = (gate.as_slice::<f32>(), up.as_slice::<f32>()) else {
+            return silu_mul_composed::<Self>(gate, up);
+        };
+        let out = g
+            .iter()
+            .zip(u)
+            .map(|(&g, &u)| g / (1.0 + crate::fused::exp(-g)) * u)
+            .collect();
+        FlexTensor::from_data(TensorData::new(out, gate.layout().shape().clone()))
+    }
+
+    fn silu_mul_backward(
+        grad: FlexTensor,
+        gate: FlexTensor,
+        up: FlexTensor,
+    ) -> (FlexTensor, FlexTensor) {
+        if !same_f32(&[&grad, &gate, &up]) {
+            return silu_mul_backward_composed::<Self>(grad, gate, up);
+        }
+        let (grad, gate, up) = (contiguous(grad), contiguous(gate), contiguous(up));
+        let (Some(dy), Some(g), Some(u)) = (
+            grad.as_slice::<f32>(),
+            gate.as_slice::<f32>(),
+            up.as_slice::<f32>(),
+        ) else {
+            return silu_mul_backward_composed::<Self>(grad, gate, up);
+        };
+        let mut d_gate = Vec::with_capacity(g.len());
+        let mut d_up = Vec::with_capacity(g.len());
+        for ((&dy, &g), &u) in dy.iter().zip(g).zip(u) {
+            let s = 1.0 / (1.0 + crate::fused::exp(-g));
+            d_up.push(dy * g * s);
+            d_gate.push(dy * u * s * (1.0 + g * (1.0 - s)));
+        }
+        let shape = gate.layout().shape().clone();
+        (
+            FlexTensor::from_data(TensorData::new(d_gate, shape.clone())),
+            FlexTensor::from_data(TensorData::new(d_up, shape)),
+        )
+    }
+
+    fn rms_norm(x: FlexTensor, gamma: FlexTensor, eps: f64) -> FlexTensor {
+        let width = gamma.layout().shape().num_elements();
+        if !same_f32(&[&x])
+            || gamma.dtype() != DType::F32
+            || x.layout().shape().last() != Some(&width)
+        {
+            return rms_norm_composed::<Self>(x, gamma, eps);
+        }
+        let (x, gamma) = (contiguous(x), contiguous(gamma));
+        let (Some(xs), Some(g)) = (x.as_slice::<f32>(), gamma.as_slice::<f32>()) else {
+            return rms_norm_composed::<Self>(x, gamma, eps);
+        };
+        let mut out = vec![0.0f32; xs.len()];
+        for (row, out) in xs.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
+            let inv = 1.0 / row_rms(row, eps);
+            for ((o, &v), &g) in out.iter_mut().zip(row).zip(g) {
+                *o = v * inv * g;
+            }
+        }
+        FlexTensor::from_data(TensorData::new(out, x.layout().shape().clone()))
+    }
+
+    fn rms_norm_backward(
+        grad: FlexTensor,
+        x: FlexTensor,
+        gamma: FlexTensor,
+        eps: f64,
+    ) -> (FlexTensor, FlexTensor) {
+        let width = gamma.layout().shape().num_elements();
+        if !same_f32(&[&grad, &x])
+            || gamma.dtype() != DType::F32
+            || x.layout().shape().last() != Some(&width)
+        {
+            return rms_norm_backward_composed::<Self>(grad, x, gamma, eps);
+        }
+        let (grad, x, gamma) = (contiguous(grad), contiguous(x), contiguous(gamma));
+        let (Some(dy), Some(xs), Some(g)) = (
+            grad.as_slice::<f32>(),
+            x.as_slice::<f32>(),
+            gamma.as_slice::<f32>(),
+        ) else {
+            return rms_norm_backward_composed::<Self>(grad, x, gamma, eps);
+        };
+        let mut d_x = vec![0.0f32; xs.len()];
+        let mut d_gamma = vec![0.0f32; width];
+        let rows = xs.chunks_exact(width).zip(dy.chunks_exact(width));
+        for ((row, dy), d_x) in rows.zip(d_x.chunks_exact_mut(width)) {
+            let inv = 1.0 / row_rms(row, eps);
+            let mut dot = 0.0f32;
+            for (((&v, &dy), &g), dg) in row.iter().zip(dy).zip(g).zip(d_gamma.iter_mut()) {
+                let unit = v * inv;
+                *dg += dy * unit;
+                dot += dy * g * unit;
+            }
+            let mean = dot / width as f32;
+            for (((d, &v), &dy), &g) in d_x.iter_mut().zip(row).zip(dy).zip(g) {
+                *d = (dy * g - v * inv * mean) * inv;
+            }
+        }
+        let shape = x.layout().shape().clone();
+        (
+            FlexTensor::from_data(TensorData::new(d_x, shape)),
+            FlexTensor::from_data(TensorData::new(d_gamma, [width])),
+        )
+    }
+}
+
+/// `√(mean(row²) + eps)`, summed in 8 lanes so the loop vectorises.
+fn row_rms(row: &[f32], eps: f64) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let chunks = row.chunks_exact(8);
+    let tail: f32 = chunks.remainder().iter().map(|v| v * v).sum();
+    for chunk in chunks {
+        for (l, &v) in lanes.iter_mut().zip(chunk) {
+            *l += v * v;
+        }
+    }
+    let mean = (lanes.iter().sum::<f32>() + tail) / row.len().max(1) as f32;
+    (mean + eps as f32).sqrt()
+}
+
+/// Whether every tensor is `f32` with the first one's shape.
+fn same_f32(tensors: &[&FlexTensor]) -> bool {
+    let shape = tensors[0].layout().shape();
+    tensors
+        .iter()
+        .all(|t| t.dtype() == DType::F32 && t.layout().shape() == shape)
+}
+
+/// `t`, copied to row-major order if it is strided.
+fn contiguous(t: FlexTensor) -> FlexTensor {
+    if t.is_contiguous() {
+        t
+    } else {
+        t.to_contiguous()
+    }
+}
+
+/// A flex tensor as a 2-D view (transposed where `t`), when it is
+/// contiguous `f32` and 2-D.
+fn view(x: &FlexTensor, t: bool) -> Option<MatRef<'_>> {
+    let &[rows, cols] = x.layout().shape().as_slice() else {
+        return None;
+    };
+    let data = x.as_slice::<f32>()?;
+    let m = MatRef::row_major(data, rows, cols);
+    Some(if t { m.t() } else { m })
+}
+
+/// The packed kernel on flex tensors, or the operands back when they are
+/// not 2-D `f32` with matching inner sizes.
+fn flex_matmul(
+    a: FlexTensor,
+    b: FlexTensor,
+    ta: bool,
+    tb: bool,
+) -> std::result::Result<FlexTensor, Box<(FlexTensor, FlexTensor)>> {
+    if a.dtype() != DType::F32 || b.dtype() != DType::F32 {
+        return Err(Box::new((a, b)));
+    }
+    let (a, b) = (contiguous(a), contiguous(b));
+    let (Some(va), Some(vb)) = (view(&a, ta), view(&b, tb)) else {
+        return Err(Box::new((a, b)));
+    };
+    if va.cols != vb.rows {
+        return Err(Box::new((a, b)));
+    }
+    let (m, n) = (va.rows, vb.cols);
+    let mut out = vec![0.0f32; m * n];
+    matmul(Isa::detect(), va, vb, &mut out);
+    Ok(FlexTensor::from_data(TensorData::new(out, [m, n])))
+}
+
+/// `op(a) · op(b)`, `op` the transpose where `ta` / `tb` is set: the packed
+/// kernel on flex (and in the backward pass on flex's autodiff), the
+/// backend's matmul elsewhere.
+///
+/// # Shapes
+/// - `op(a)`: `[m, k]`; `op(b)`: `[k, n]`; output `[m, n]`
+///
+/// # Panics
+/// When the inner sizes differ.
+pub fn matmul_t(a: Tensor<2>, b: Tensor<2>, ta: bool, tb: bool) -> Tensor<2> {
+    let ([ar, ac], [br, bc]) = (a.dims(), b.dims());
+    let ka = if ta { ar } else { ac };
+    let kb = if tb { bc } else { br };
+    assert!(
+        ka == kb,
+        "matmul_t: a {:?} (transposed: {ta}), b {:?} (transposed: {tb})",
+        a.dims(),
+        b.dims()
+    );
+    let out = <Dispatch as KernelBackend>::matmul_t(a.into_dispatch(), b.into_dispatch(), ta, tb);
+    Tensor::from_dispatch(out)
+}
+
+/// `norm(x)` through [`KernelBackend::rms_norm`]: one fused pass on flex
+/// (forward and backward), burn's composed ops elsewhere; as
+/// [`RmsNorm::forward`].
+///
+/// # Shapes
+/// - x: `[..., d]`, `d` the norm's width → the same shape
+pub fn rms_norm<const D: usize>(norm: &RmsNorm, x: Tensor<D>) -> Tensor<D> {
+    let out = <Dispatch as KernelBackend>::rms_norm(
+        x.into_dispatch(),
+        norm.gamma.val().into_dispatch(),
+        norm.epsilon,
+    );
+    Tensor::from_dispatch(out)
+}
