@@ -29,6 +29,8 @@ use burn::backend::{Backend, DType, Dispatch, Flex, TensorMetadata, backend_exte
 use burn::nn::RmsNorm;
 use burn::prelude::*;
 
+use rayon::prelude::*;
+
 use crate::gemm::{MatRef, matmul};
 use crate::small_matmul::kernel::Isa;
 
@@ -223,11 +225,14 @@ impl KernelBackend for Flex {
         let (Some(g), Some(u)) = (gate.as_slice::<f32>(), up.as_slice::<f32>()) else {
             return silu_mul_composed::<Self>(gate, up);
         };
-        let out = g
-            .iter()
-            .zip(u)
-            .map(|(&g, &u)| g / (1.0 + crate::fused::exp(-g)) * u)
-            .collect();
+        let mut out = vec![0.0f32; g.len()];
+        out.par_chunks_mut(CHUNK)
+            .zip(g.par_chunks(CHUNK).zip(u.par_chunks(CHUNK)))
+            .for_each(|(out, (g, u))| {
+                for (o, (&g, &u)) in out.iter_mut().zip(g.iter().zip(u)) {
+                    *o = g / (1.0 + crate::fused::exp(-g)) * u;
+                }
+            });
         FlexTensor::from_data(TensorData::new(out, gate.layout().shape().clone()))
     }
 
@@ -247,13 +252,25 @@ impl KernelBackend for Flex {
         ) else {
             return silu_mul_backward_composed::<Self>(grad, gate, up);
         };
-        let mut d_gate = Vec::with_capacity(g.len());
-        let mut d_up = Vec::with_capacity(g.len());
-        for ((&dy, &g), &u) in dy.iter().zip(g).zip(u) {
-            let s = 1.0 / (1.0 + crate::fused::exp(-g));
-            d_up.push(dy * g * s);
-            d_gate.push(dy * u * s * (1.0 + g * (1.0 - s)));
-        }
+        let mut d_gate = vec![0.0f32; g.len()];
+        let mut d_up = vec![0.0f32; g.len()];
+        // Chunks split over rayon's threads; each inner loop vectorises.
+        d_gate
+            .par_chunks_mut(CHUNK)
+            .zip(d_up.par_chunks_mut(CHUNK))
+            .zip(
+                dy.par_chunks(CHUNK)
+                    .zip(g.par_chunks(CHUNK))
+                    .zip(u.par_chunks(CHUNK)),
+            )
+            .for_each(|((d_gate, d_up), ((dy, g), u))| {
+                let outs = d_gate.iter_mut().zip(d_up.iter_mut());
+                for ((dg, du), ((&dy, &g), &u)) in outs.zip(dy.iter().zip(g).zip(u)) {
+                    let s = 1.0 / (1.0 + crate::fused::exp(-g));
+                    *du = dy * g * s;
+                    *dg = dy * u * s * (1.0 + g * (1.0 - s));
+                }
+            });
         let shape = gate.layout().shape().clone();
         (
             FlexTensor::from_data(TensorData::new(d_gate, shape.clone())),
@@ -341,6 +358,9 @@ fn row_rms(row: &[f32], eps: f64) -> f32 {
     let mean = (lanes.iter().sum::<f32>() + tail) / row.len().max(1) as f32;
     (mean + eps as f32).sqrt()
 }
+
+/// Elements per rayon task in the element-wise kernels.
+const CHUNK: usize = 1 << 14;
 
 /// Whether every tensor is `f32` with the first one's shape.
 fn same_f32(tensors: &[&FlexTensor]) -> bool {
