@@ -20,6 +20,11 @@
 //!   ([`apply_lora`], [`merge_lora`]), saved and loaded as PEFT adapters.
 //! - [`random_checkpoint`]: seeded random checkpoints with the exact shapes
 //!   of Qwen3-0.6B / 4B / 8B ([`random_checkpoint::Preset`]), streamed to disk.
+//! - CPU kernels plugged into burn as backend extensions ([`kernels`]): a
+//!   packed AVX-512 / AVX2 matmul ([`gemm`]) for training and scoring, fused
+//!   RMSNorm and `silu(gate) ⊙ up` with their backwards, a vectorised `exp`;
+//!   the small-row matmul of decoding ([`small_matmul`]). The instruction set
+//!   is detected at run time; other backends run burn's own ops.
 //! - [`tokenizer::Tokenizer`] with the chat template, [`DeviceSpec`] for
 //!   `cpu | wgpu[:N] | cuda[:N]`.
 //!
