@@ -45,21 +45,11 @@ pub trait KernelBackend: Backend {
         ta: bool,
         tb: bool,
     ) -> FloatTensor<Self> {
-        let a = if ta {
-            Self::float_swap_dims(a, 0, 1)
-        } else {
-            a
-        };
-        let b = if tb {
-            Self::float_swap_dims(b, 0, 1)
-        } else {
-            b
-        };
-        Self::float_matmul(a, b)
+        matmul_composed::<Self>(a, b, ta, tb)
     }
 
     /// `eˣ` element-wise. The default is the backend's `exp`; flex's is
-    /// [`crate::fused::exp`] (3 ulp, vectorised; `-inf` gives about 1e-38).
+    /// [`crate::fused::exp`] (3 ulp, vectorised; 0 below the normal range).
     fn exp(x: FloatTensor<Self>) -> FloatTensor<Self> {
         Self::float_exp(x)
     }
@@ -97,6 +87,18 @@ pub trait KernelBackend: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         rms_norm_backward_composed::<Self>(grad, x, gamma, eps)
     }
+}
+
+/// [`KernelBackend::matmul_t`] from the backend's own ops.
+fn matmul_composed<B: Backend>(
+    a: FloatTensor<B>,
+    b: FloatTensor<B>,
+    ta: bool,
+    tb: bool,
+) -> FloatTensor<B> {
+    let a = if ta { B::float_swap_dims(a, 0, 1) } else { a };
+    let b = if tb { B::float_swap_dims(b, 0, 1) } else { b };
+    B::float_matmul(a, b)
 }
 
 /// `gamma` `[d]` viewed as `[1, …, 1, d]` for a rank-`rank` tensor.
@@ -184,17 +186,7 @@ impl KernelBackend for Flex {
     ) -> FloatTensor<Self> {
         flex_matmul(a, b, ta, tb).unwrap_or_else(|operands| {
             let (a, b) = *operands;
-            let a = if ta {
-                Self::float_swap_dims(a, 0, 1)
-            } else {
-                a
-            };
-            let b = if tb {
-                Self::float_swap_dims(b, 0, 1)
-            } else {
-                b
-            };
-            Self::float_matmul(a, b)
+            matmul_composed::<Self>(a, b, ta, tb)
         })
     }
 

@@ -17,6 +17,20 @@ fn max_abs(t: Tensor<2>) -> f32 {
     t.abs().max().into_scalar()
 }
 
+/// Central differences of `loss` at `base`, one per entry, step `eps`.
+fn central_differences(base: &[f32], eps: f32, loss: impl Fn(Vec<f32>) -> f32) -> Vec<f32> {
+    (0..base.len())
+        .map(|idx| {
+            let shifted = |d: f32| {
+                let mut v = base.to_vec();
+                v[idx] += d;
+                loss(v)
+            };
+            (shifted(eps) - shifted(-eps)) / (2.0 * eps)
+        })
+        .collect()
+}
+
 #[test]
 fn matmul_t_equals_burns_matmul_for_every_transpose() {
     let device = Device::flex();
@@ -189,18 +203,11 @@ fn silu_mul_gate_gradient_matches_finite_differences() {
             .sum()
             .into_scalar::<f32>()
     };
-    let eps = 1e-2;
-    for idx in 0..base.len() {
-        let shifted = |d: f32| {
-            let mut v = base.clone();
-            v[idx] += d;
-            loss(v)
-        };
-        let fd = (shifted(eps) - shifted(-eps)) / (2.0 * eps);
+    let fd = central_differences(&base, 1e-2, loss);
+    for (idx, (fd, got)) in fd.iter().zip(&dg).enumerate() {
         assert!(
-            (fd - dg[idx]).abs() < 2e-3 * (1.0 + fd.abs()),
-            "{idx}: fd {fd} vs {}",
-            dg[idx]
+            (fd - got).abs() < 2e-3 * (1.0 + fd.abs()),
+            "{idx}: fd {fd} vs {got}"
         );
     }
 }
@@ -261,18 +268,11 @@ fn rms_norm_input_gradient_matches_finite_differences() {
             .sum()
             .into_scalar::<f32>()
     };
-    let eps = 1e-2;
-    for idx in 0..base.len() {
-        let shifted = |d: f32| {
-            let mut v = base.clone();
-            v[idx] += d;
-            loss(v)
-        };
-        let fd = (shifted(eps) - shifted(-eps)) / (2.0 * eps);
+    let fd = central_differences(&base, 1e-2, loss);
+    for (idx, (fd, got)) in fd.iter().zip(&dx).enumerate() {
         assert!(
-            (fd - dx[idx]).abs() < 3e-3 * (1.0 + fd.abs()),
-            "{idx}: fd {fd} vs {}",
-            dx[idx]
+            (fd - got).abs() < 3e-3 * (1.0 + fd.abs()),
+            "{idx}: fd {fd} vs {got}"
         );
     }
 }
