@@ -1,7 +1,8 @@
-//! `rzero plan --measure`: one training micro-step of an update phase, or
-//! one decode step with a full KV cache of a sampling phase, on a device,
-//! with the phase's other resident models loaded, and the process's peak
-//! resident set around it.
+//! `rzero plan --measure`: one training micro-step of an update phase
+//! (through the run's `grpo_update`), or the prefill and one decode step
+//! with a full KV cache of a sampling phase (through the generator's own
+//! prefill, cache and LM head), on a device, with the phase's other
+//! resident models loaded, and the process's peak resident set around it.
 //!
 //! Meant to run in a fresh process per phase (`rzero plan --measure-phase
 //! NAME`): freed heap memory is not always returned to the system, so a
@@ -14,11 +15,13 @@ use burn::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rzero_grpo::GrpoTrainer;
-use rzero_model::{Qwen3, apply_lora, load_pretrained, merge_lora};
+use rzero_model::generate::{DecodeHead, prefill};
+use rzero_model::lora::has_lora;
+use rzero_model::{GenerateOptions, Qwen3, apply_lora, load_pretrained, merge_lora};
 use serde::{Deserialize, Serialize};
 
 use super::size::{current_rss, peak_rss, reset_peak_rss};
-use super::{PhaseKind, PhasePlan, PlanError};
+use super::{PhaseKind, PhasePlan, PhaseSpec, PlanError};
 use crate::config::RunConfig;
 use crate::memory::{MemoryConfig, Recompute};
 use crate::policy::{Policy, lora_config};
@@ -92,10 +95,19 @@ fn random_rollouts(
     r
 }
 
-fn frozen_copies(model_dir: &Path, device: &Device, copies: u64) -> Result<Vec<Qwen3>, PlanError> {
-    (0..copies)
+/// The process's RSS before loading anything, then the phase's frozen
+/// copies on `device`: the GRPO reference first (when resident), then the
+/// other frozen models.
+fn load_frozen(
+    model_dir: &Path,
+    spec: &PhaseSpec,
+    device: &Device,
+) -> Result<(u64, Vec<Qwen3>), PlanError> {
+    let baseline = current_rss()?;
+    let frozen = (0..spec.resident.frozen_copies())
         .map(|_| Ok(load_pretrained(model_dir, device)?.0))
-        .collect()
+        .collect::<Result<_, PlanError>>()?;
+    Ok((baseline, frozen))
 }
 
 /// One optimizer step over two micro-batches of the chosen rows (so the
@@ -110,17 +122,12 @@ fn measure_update(
     device: &Device,
 ) -> Result<Measurement, PlanError> {
     let spec = &phase.spec;
-    let baseline_bytes = current_rss()?;
+    let (baseline_bytes, frozen) = load_frozen(model_dir, spec, device)?;
+    let reference = frozen.first().filter(|_| spec.resident.reference);
     let mut policy = Policy::load(model_dir, &device.clone().autodiff())?;
     if let Some(lora) = &spec.lora {
         policy.attach_lora(lora_config(lora)?, String::new(), 0)?;
     }
-    let reference = if spec.resident.reference {
-        Some(load_pretrained(model_dir, device)?.0)
-    } else {
-        None
-    };
-    let _frozen = frozen_copies(model_dir, device, spec.resident.frozen)?;
     let rows = phase.micro_batch_rows as usize;
     let mut settings = config.grpo;
     settings.micro_batch_rows = rows;
@@ -139,13 +146,7 @@ fn measure_update(
     let vocab = policy.model.vocab_size();
     let mut rng = ChaCha8Rng::seed_from_u64(0x706c_616e);
     let warm_up = random_rollouts(&mut rng, vocab, 2, 1, 1);
-    grpo_update(
-        &mut policy,
-        &mut trainer,
-        reference.as_ref(),
-        &warm_up,
-        &memory,
-    )?;
+    grpo_update(&mut policy, &mut trainer, reference, &warm_up, &memory)?;
     let prompt = (spec.prompt_tokens as usize).min(phase.sequence as usize - 1);
     let completion = phase.sequence as usize - prompt;
     // Two micro-batches, so gradients accumulate as in a run: a one-token
@@ -159,13 +160,7 @@ fn measure_update(
     // Rewards 0, 1, 0, 1, …: every group of 2 has a non-zero advantage.
     batch.rewards = (0..2 * rows).map(|i| (i % 2) as f32).collect();
     let peak_reset = reset_peak_rss();
-    grpo_update(
-        &mut policy,
-        &mut trainer,
-        reference.as_ref(),
-        &batch,
-        &memory,
-    )?;
+    grpo_update(&mut policy, &mut trainer, reference, &batch, &memory)?;
     Ok(Measurement {
         peak_bytes: peak_rss()?,
         baseline_bytes,
@@ -198,79 +193,98 @@ fn random_inputs(
     )
 }
 
-/// The generator's two peaks: the prefill of `rows / n` prompts and its
-/// replication to `rows` rows, then (after filling the cache with zeros up
-/// to the sequence) one decode step and the cache copy that drops a
-/// finished row.
+fn row_index(rows: Vec<i64>, device: &Device) -> Tensor<1, Int> {
+    let n = rows.len();
+    Tensor::from_data(TensorData::new(rows, [n]), device)
+}
+
+/// The generator's two peaks, through its own code
+/// (`rzero_model::generate::{prefill, DecodeHead}`): the prefill of `rows
+/// / n` prompts (ragged by one token, so the padding mask exists as in a
+/// batch of questions) into a cache reserved for the completions, its
+/// replication to `rows` rows; then, with the rest of the cache written as
+/// zeros, one decode step and the cache copy that drops a finished row.
 fn measure_sampling(
     model_dir: &Path,
     phase: &PhasePlan,
     device: &Device,
 ) -> Result<Measurement, PlanError> {
     let spec = &phase.spec;
-    let baseline_bytes = current_rss()?;
-    let copies = (u64::from(spec.resident.policy) + spec.resident.frozen_copies()).max(1);
-    let mut models = frozen_copies(model_dir, device, copies)?;
-    // models[0] is the training policy when one is resident, with its
-    // adapters; it samples through a merged copy, as `generate` does.
-    let mut trained = models[0].num_params();
-    if let (Some(lora), true) = (&spec.lora, spec.resident.policy) {
-        models[0] = apply_lora(models[0].clone(), &lora_config(lora)?, 0)?;
-        trained = rzero_model::lora::trainable_params(&models[0]);
-    }
-    let merged;
-    let model = if spec.resident.policy && !spec.policy_samples {
-        &models[models.len() - 1]
-    } else if spec.lora.is_some() && spec.policy_samples {
-        merged = merge_lora(models[0].clone());
-        &merged
-    } else {
-        &models[0]
+    let (baseline_bytes, frozen) = load_frozen(model_dir, spec, device)?;
+    // The training policy with its adapters and, from its first step on,
+    // its AdamW moments.
+    let policy = match (spec.resident.policy, &spec.lora) {
+        (false, _) => None,
+        (true, None) => Some(load_pretrained(model_dir, device)?.0),
+        (true, Some(lora)) => Some(apply_lora(
+            load_pretrained(model_dir, device)?.0,
+            &lora_config(lora)?,
+            0,
+        )?),
     };
-    let _moments = spec
-        .resident
-        .optimizer
-        .then(|| Tensor::<1>::ones([2 * trained], device));
-    let vocab = model.vocab_size();
+    let _moments = match (&policy, spec.resident.optimizer) {
+        (Some(p), true) => Some(Tensor::<1>::ones(
+            [2 * rzero_model::lora::trainable_params(p)],
+            device,
+        )),
+        _ => None,
+    };
+    let sampler = match (&policy, spec.policy_samples) {
+        (Some(p), true) => p,
+        _ => frozen
+            .last()
+            .or(policy.as_ref())
+            .ok_or_else(|| PlanError::Unmeasurable {
+                phase: phase.name.clone(),
+                reason: "no local model samples it".into(),
+            })?,
+    };
+    // `generate` samples with adapters merged into a copy.
+    let merged = has_lora(sampler).then(|| merge_lora(sampler.clone()));
+    let model = merged.as_ref().unwrap_or(sampler);
+    let head = DecodeHead::new(model);
+    let (vocab, width) = (model.vocab_size(), model.embed_tokens.weight.dims()[1]);
     let rows = phase.micro_batch_rows as usize;
     let n = (spec.granularity as usize).max(1);
     let prompts = (rows / n).max(1);
     let seq = phase.sequence as usize;
     let prompt = (spec.prompt_tokens as usize).clamp(1, seq - 1);
     let mut rng = ChaCha8Rng::seed_from_u64(0x6465_636f);
+    let ids: Vec<Vec<u32>> = (0..prompts)
+        .map(|p| {
+            let short = p + 1 == prompts && prompts > 1 && prompt > 1;
+            random_ids(&mut rng, vocab, prompt - usize::from(short))
+        })
+        .collect();
+    let options = GenerateOptions {
+        max_new_tokens: seq - prompt,
+        ..GenerateOptions::default()
+    };
 
     let first_reset = reset_peak_rss();
-    let (tokens, positions) = random_inputs(&mut rng, vocab, prompts, 0, prompt, device);
-    let mut cache = model.new_cache();
-    let hidden = model.hidden(tokens, positions, Some(&mut cache));
-    let last = model
-        .logits(hidden.narrow(1, prompt - 1, 1))
-        .reshape([prompts, vocab]);
+    let (mut cache, last) = prefill(model, &head, &ids, &options, device);
     let host = last.into_data();
-    drop(host);
     if rows > prompts {
-        let idx: Vec<i64> = (0..rows).map(|r| (r / n) as i64).collect();
-        cache = cache.select_rows(Tensor::from_data(TensorData::new(idx, [rows]), device));
+        let idx = (0..rows).map(|r| (r / n) as i64).collect();
+        cache = cache.select_rows(row_index(idx, device));
     }
+    drop(host);
     let prefill_peak = peak_rss()?;
 
     // The rest of the cache is zeros: the same memory as decoded
     // positions, without the hours a 0.6B model takes to decode them on a CPU.
-    let path = model_dir.join("config.json");
-    let c = rzero_model::HfQwen3Config::from_file(&path)?.to_config(&path)?;
-    let fill = (seq - 1).saturating_sub(cache.len());
-    cache.append_zeros([rows, c.num_key_value_heads, fill, c.head_dim], device);
+    cache.append_zeros((seq - 1).saturating_sub(cache.len()));
     let second_reset = reset_peak_rss();
     let (tokens, positions) = random_inputs(&mut rng, vocab, rows, cache.len(), 1, device);
-    let logits = model
-        .forward(tokens, positions, Some(&mut cache))
-        .reshape([rows, vocab]);
-    let host = logits.into_data();
+    let hidden = model.hidden(tokens, positions, Some(&mut cache));
+    let host = head
+        .logits(model, hidden.reshape([rows, width]))
+        .into_data();
     if rows > 1 {
-        let idx: Vec<i64> = (0..rows as i64 - 1).collect();
-        let kept = cache.select_rows(Tensor::from_data(TensorData::new(idx, [rows - 1]), device));
-        drop(cache);
+        let kept = cache.select_rows(row_index((0..rows as i64 - 1).collect(), device));
         drop(kept);
+    } else {
+        drop(cache);
     }
     drop(host);
     let decode_peak = peak_rss()?;

@@ -5,16 +5,19 @@ use burn::prelude::*;
 use crate::model::Qwen3;
 use crate::small_matmul::{MAX_SMALL_ROWS, small_matmul, uses_small_kernel};
 
-/// The head's weight as `[hidden, vocab]` in contiguous memory, made once
-/// per generation when the small-row kernel runs (a tied head is the
-/// embedding table transposed, a view the kernel cannot read in place).
+/// The LM head of [`generate`](super::generate): the head's weight as
+/// `[hidden, vocab]` in contiguous memory, made once per generation when
+/// the small-row kernel runs (a tied head is the embedding table
+/// transposed, a view the kernel cannot read in place, so it is copied:
+/// `vocab · hidden` floats more while generating).
 #[derive(Debug)]
-pub(super) struct DecodeHead {
+pub struct DecodeHead {
     weight: Option<Tensor<2>>,
 }
 
 impl DecodeHead {
-    pub(super) fn new(model: &Qwen3) -> Self {
+    /// The head of `model`.
+    pub fn new(model: &Qwen3) -> Self {
         let device = model.embed_tokens.weight.device();
         if !uses_small_kernel(&device) {
             return Self { weight: None };
@@ -33,7 +36,7 @@ impl DecodeHead {
 
     /// Logits `[rows, vocab]` of hidden states `[rows, hidden]`, the same
     /// values as [`Qwen3::logits`] (up to float rounding).
-    pub(super) fn logits(&self, model: &Qwen3, hidden: Tensor<2>) -> Tensor<2> {
+    pub fn logits(&self, model: &Qwen3, hidden: Tensor<2>) -> Tensor<2> {
         match &self.weight {
             Some(weight) if hidden.dims()[0] <= MAX_SMALL_ROWS => {
                 let out = small_matmul(hidden, weight.clone());

@@ -24,7 +24,7 @@ use crate::error::{ModelError, Result};
 use crate::logprobs::check_tokens;
 use crate::model::{KvCache, Qwen3};
 use crate::sampling::{Sampler, Sampling, sample_seed};
-use head::DecodeHead;
+pub use head::DecodeHead;
 use rows::Row;
 
 /// Turns generated ids into text (for stop strings and [`Completion::text`]).
@@ -235,9 +235,12 @@ fn generate_rows<P: AsRef<[u32]>>(
 }
 
 /// Left-pads the prompts, runs them once; returns the cache (with room for
-/// the new tokens) and the logits of each prompt's last position,
-/// `[prompts, vocab]`.
-fn prefill<P: AsRef<[u32]>>(
+/// the new tokens, up to the model's context) and the logits of each
+/// prompt's last position, `[prompts, vocab]`.
+///
+/// The first step of [`generate`], public so that `rzero plan --measure`
+/// runs the same code as a run.
+pub fn prefill<P: AsRef<[u32]>>(
     model: &Qwen3,
     head: &DecodeHead,
     prompts: &[P],
@@ -261,7 +264,14 @@ fn prefill<P: AsRef<[u32]>>(
     }
     let int2 = |v: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(v, [b, len]), device);
     let padded = padding.iter().any(|&p| p);
-    let mut cache = model.new_cache().reserve(options.max_new_tokens);
+    // No row outlives the context: reserving past it would be unused memory.
+    let shortest = prompts
+        .iter()
+        .map(|p| p.as_ref().len())
+        .min()
+        .unwrap_or(len);
+    let room = model.max_position_embeddings().saturating_sub(shortest);
+    let mut cache = model.new_cache().reserve(options.max_new_tokens.min(room));
     if padded {
         let mask = Tensor::<2, Bool>::from_data(TensorData::new(padding, [b, len]), device);
         cache = cache.with_key_padding(mask);

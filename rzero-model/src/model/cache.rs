@@ -47,9 +47,23 @@ impl LayerKv {
 
     /// The first keys and values (`[batch, kv_heads, new, head_dim]`), with
     /// room for `reserve` more positions.
+    ///
+    /// The buffer is allocated at its full size and written in place: growing
+    /// the first keys by `cat` would hold them, the zeros and the result at
+    /// once (about twice the layer's cache).
     fn first(key: Tensor<4>, value: Tensor<4>, reserve: usize) -> Self {
-        let len = key.dims()[2];
-        Self { key, value, len }.grow(len + reserve)
+        let [b, kv, len, d] = key.dims();
+        if reserve == 0 {
+            return Self { key, value, len };
+        }
+        let device = key.device();
+        let empty = || Tensor::<4>::zeros([b, kv, len + reserve, d], &device);
+        Self {
+            key: empty(),
+            value: empty(),
+            len: 0,
+        }
+        .append(key, value)
     }
 
     /// Writes `key` and `value` (`[batch, kv_heads, new, head_dim]`) after
@@ -136,24 +150,26 @@ impl KvCache {
         self.len() == 0
     }
 
-    /// A cache holding the rows `rows` (`[new_batch]` indices into the batch),
+    /// The cache of the rows `rows` (`[new_batch]` indices into the batch),
     /// in that order; indices may repeat.
-    pub fn select_rows(&self, rows: Tensor<1, Int>) -> Self {
+    ///
+    /// Consumes the cache and releases each old key (then value) buffer as
+    /// soon as it is copied, so at most one of the `2 · layers` buffers
+    /// exists twice: dropping a finished row costs `1 / (2 · layers)` of the
+    /// cache on top of it, not a second cache.
+    pub fn select_rows(self, rows: Tensor<1, Int>) -> Self {
         let layers = self
             .layers
-            .iter()
+            .into_iter()
             .map(|kv| {
-                kv.as_ref().map(|kv| LayerKv {
-                    key: kv.key.clone().select(0, rows.clone()),
-                    value: kv.value.clone().select(0, rows.clone()),
+                kv.map(|kv| LayerKv {
+                    key: kv.key.select(0, rows.clone()),
+                    value: kv.value.select(0, rows.clone()),
                     len: kv.len,
                 })
             })
             .collect();
-        let key_padding = self
-            .key_padding
-            .as_ref()
-            .map(|p| p.clone().select(0, rows.clone()));
+        let key_padding = self.key_padding.map(|p| p.select(0, rows));
         Self {
             layers,
             reserve: self.reserve,
@@ -161,15 +177,30 @@ impl KvCache {
         }
     }
 
-    /// Appends `len` zero positions to every layer, for `rows` rows of
-    /// `kv_heads` heads of `head_dim`: the memory of a cache after `len`
-    /// more positions, without running the model (`rzero plan --measure`
-    /// measures a decode step at a full cache this way). Zero keys are
-    /// real keys to attention, not padding.
-    pub fn append_zeros(&mut self, [rows, kv_heads, len, head_dim]: [usize; 4], device: &Device) {
+    /// Appends `len` zero positions to every layer written so far: the
+    /// memory of a cache after `len` more positions, without running the
+    /// model (`rzero plan --measure` measures a decode step at a full cache
+    /// this way). Zero keys are real keys to attention, not padding.
+    pub fn append_zeros(&mut self, len: usize) {
         for layer in 0..self.layers.len() {
-            let zeros = || Tensor::<4>::zeros([rows, kv_heads, len, head_dim], device);
-            self.append(layer, zeros(), zeros());
+            let Some(Some(kv)) = self.layers.get(layer) else {
+                continue;
+            };
+            let [rows, kv_heads, _, head_dim] = kv.key.dims();
+            let device = kv.key.device();
+            let zeros = || Tensor::<4>::zeros([rows, kv_heads, len, head_dim], &device);
+            // The views `append` returns are dropped at once, so the next
+            // layer's append writes in place.
+            let _ = self.append(layer, zeros(), zeros());
+        }
+    }
+
+    /// Positions the buffers hold, filled or not (after the first `forward`
+    /// call: its positions plus [`KvCache::reserve`]).
+    pub fn capacity(&self) -> usize {
+        match self.layers.first() {
+            Some(Some(kv)) => kv.capacity(),
+            _ => 0,
         }
     }
 

@@ -171,3 +171,32 @@ fn stop_strings_without_a_decoder_are_rejected() {
     let err = generate(&model, &[vec![1u32]], &options, None).unwrap_err();
     assert!(matches!(err, ModelError::BadRequest { .. }), "{err}");
 }
+
+/// Regression (`rzero plan --measure` measured 1.3-1.5× the Challenger's
+/// real peak): the generator's prefill reserves the completion up front, up
+/// to the model's context, so filling the cache to its last position never
+/// regrows (a full cache doubled its buffers at the next step), and
+/// selecting rows keeps the capacity.
+#[test]
+fn a_reserved_cache_fills_to_its_capacity_without_growing() {
+    let (model, _) = load("qwen3_s_tied");
+    let head = rzero_model::generate::DecodeHead::new(&model);
+    let prompts = [vec![5u32, 9, 200], vec![3, 4]];
+    let (mut cache, last) =
+        rzero_model::generate::prefill(&model, &head, &prompts, &greedy(6), &device());
+    assert_eq!(last.dims(), [2, 512]);
+    assert_eq!((cache.len(), cache.capacity()), (3, 9));
+    cache.append_zeros(5);
+    assert_eq!((cache.len(), cache.capacity()), (8, 9));
+    let tokens = Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 2], [2, 1]), &device());
+    let positions = Tensor::<2, Int>::from_data(TensorData::new(vec![8i64, 7], [2, 1]), &device());
+    let _ = model.forward(tokens, positions, Some(&mut cache));
+    assert_eq!((cache.len(), cache.capacity()), (9, 9));
+    let rows = Tensor::<1, Int>::from_data(TensorData::new(vec![1i64], [1]), &device());
+    let kept = cache.select_rows(rows);
+    assert_eq!((kept.len(), kept.capacity()), (9, 9));
+    // The fixture's context is 256 positions: no more is reserved.
+    let (cache, _) =
+        rzero_model::generate::prefill(&model, &head, &prompts, &greedy(1000), &device());
+    assert_eq!(cache.capacity(), 3 + (256 - 2));
+}
