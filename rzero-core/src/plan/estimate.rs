@@ -54,6 +54,9 @@ pub struct Capabilities {
     /// shares each KV head with its query heads (burn-flex on a CPU tiles
     /// per head); elsewhere burn's fallback materialises both.
     pub fused_inference_attention: bool,
+    /// Generation copies a tied LM head into a transposed `[d, V]` table
+    /// for its small-row kernel (burn-flex on a CPU; [`decode_head`]).
+    pub decode_head_copy: bool,
     /// Layer recomputation (keep only each layer's input, recompute the
     /// layer in the backward: `rzero_model::layer_op`).
     pub recompute: bool,
@@ -70,6 +73,7 @@ impl Capabilities {
         Self {
             memory_efficient_attention: true,
             fused_inference_attention: cpu,
+            decode_head_copy: cpu,
             recompute: true,
             logprob_chunk: true,
             sampling_rows: true,
@@ -150,9 +154,24 @@ pub fn layer_floats_per_token(shape: &ModelShape, memory_efficient_attention: bo
 }
 
 /// Floats per token alive at once inside one layer of a no-grad forward
-/// (nothing is kept across layers): at most `4·d + 4·q + 4·kv + 3·f`.
+/// (nothing is kept across layers), the larger of:
+/// - the MLP, `d + 3·f`: the residual input, gate, up and `silu(gate)·up`
+///   (the fused kernel's output exists before gate and up are dropped);
+/// - RoPE on the queries, `d + 3·q + 2·kv`: the residual input, the
+///   normalised queries, their half-swapped copy (built from two
+///   half-width copies), keys and values.
+///
+/// Read off the allocations of a flex prefill at the 0.6B widths; the
+/// earlier `4·d + 4·q + 4·kv + 3·f` counted every intermediate of the layer
+/// as alive at once and over-estimated a long prefill by about 2×.
 pub fn inference_floats_per_token(shape: &ModelShape) -> u64 {
-    4 * shape.hidden + 4 * shape.q_width() + 4 * shape.kv_width() + 3 * shape.intermediate
+    let (d, q, kv, f) = (
+        shape.hidden,
+        shape.q_width(),
+        shape.kv_width(),
+        shape.intermediate,
+    );
+    (d + 3 * f).max(d + 3 * q + 2 * kv)
 }
 
 /// Elements of one `[rows, h, queries, keys]` attention tensor.
@@ -160,19 +179,47 @@ pub fn score_elements(shape: &ModelShape, rows: u64, queries: u64, keys: u64) ->
     rows * shape.heads * queries * keys
 }
 
-/// Activation bytes of a training micro-step (forward kept for the
-/// backward, plus the backward's own temporaries), LM head aside:
-/// - per layer: `b·s ·` [`layer_floats_per_token`], and with decomposed
-///   attention [`SAVED_SCORE_COPIES`]` · b·h·s²`;
-/// - the backward of one layer at a time: activation gradients
-///   `b·s·(2·d + 2·f)` and the attention's temporaries:
+/// Floats per token that a recomputed layer rebuilds for its own backward
+/// (`rzero_model::layer_op`'s `Activations`), `4·d + 4·q + 3·kv + 3·f + h`:
+/// the two norms' `x / rms` and outputs; q and k normed and rotated, v; the
+/// attention output and its merged-heads copy; gate, up and
+/// `silu(gate)·up`; a log-sum-exp per head. Fewer than
+/// [`layer_floats_per_token`]: the hand-written backward keeps no
+/// intermediate that it can recompute from these.
+pub fn recomputed_layer_floats_per_token(shape: &ModelShape) -> u64 {
+    let (d, q, kv, f) = (
+        shape.hidden,
+        shape.q_width(),
+        shape.kv_width(),
+        shape.intermediate,
+    );
+    4 * d + 4 * q + 3 * kv + 3 * f + shape.heads
+}
+
+/// Activation bytes of a training micro-step, LM head aside, in two parts
+/// that are alive at different moments of the backward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrainActivations {
+    /// What the forward keeps until the backward reaches it: all of it
+    /// while the LM head runs backward first.
+    pub kept: u64,
+    /// The working set of one layer's backward, on top of `kept`.
+    pub backward: u64,
+}
+
+/// Activation bytes of a training micro-step, LM head aside:
+/// - kept: per layer `b·s ·` [`layer_floats_per_token`], and with
+///   decomposed attention [`SAVED_SCORE_COPIES`]` · b·h·s²`; with
+///   recomputation only each layer's input `b·s·d`; outside the layers the
+///   final norm `3·b·s·d` (input, `x / rms`, output), the LM-head rows and
+///   their gradient `2·b·c·d`, RoPE tables `2·b·s·head_dim`;
+/// - backward, one layer at a time: with recomputation the rebuilt layer
+///   ([`recomputed_layer_floats_per_token`]); the MLP's gradients
+///   `b·s·(d + 3·f)` (the output gradient, and gate, up and their product's
+///   gradients); the attention's temporaries:
 ///   [`BLOCK_SCORE_COPIES`]` · b·h·min(block, s)·s` with the op,
-///   [`BACKWARD_SCORE_COPIES`]` · b·h·s²` without;
-/// - with recomputation the layers keep only their input `b·s·d` each, and
-///   one layer is rebuilt whole during the backward;
-/// - outside the layers: the final norm `3·b·s·d` (input, `x / rms`,
-///   output), the LM-head rows and their gradient `2·b·c·d`, RoPE tables `2·b·s·head_dim`.
-pub fn train_activations(shape: &ModelShape, step: &TrainStep) -> u64 {
+///   [`BACKWARD_SCORE_COPIES`]` · b·h·s²` without.
+pub fn train_activations(shape: &ModelShape, step: &TrainStep) -> TrainActivations {
     let (b, s, c) = (step.rows, step.sequence, step.completion);
     let tokens = b * s;
     let efficient = step.memory_efficient_attention;
@@ -184,26 +231,42 @@ pub fn train_activations(shape: &ModelShape, step: &TrainStep) -> u64 {
         let one = score_elements(shape, b, s, s);
         (SAVED_SCORE_COPIES * one, BACKWARD_SCORE_COPIES * one)
     };
-    let kept_layer = layer + kept_scores;
-    let backward = tokens * (2 * shape.hidden + 2 * shape.intermediate) + backward_scores;
-    let layers = if step.recompute {
-        shape.layers * tokens * shape.hidden + kept_layer + backward
-    } else {
-        shape.layers * kept_layer + backward
-    };
     let outside =
         3 * tokens * shape.hidden + 2 * b * c * shape.hidden + 2 * tokens * shape.head_dim;
-    (layers + outside) * F32
+    let gradients = tokens * (shape.hidden + 3 * shape.intermediate) + backward_scores;
+    let (kept, backward) = if step.recompute {
+        let rebuilt = tokens * recomputed_layer_floats_per_token(shape);
+        (shape.layers * tokens * shape.hidden, rebuilt + gradients)
+    } else {
+        (shape.layers * (layer + kept_scores), gradients)
+    };
+    TrainActivations {
+        kept: (kept + outside) * F32,
+        backward: backward * F32,
+    }
 }
 
-/// LM-head bytes of a training micro-step with chunked log-probs:
-/// `3 · min(chunk, b·c) · V` (a chunk's logits, shifted logits and softmax,
-/// or its logit gradient in the backward) `+ 2 · V · d` (the head-gradient
-/// partial sum and its accumulator in the backward).
+/// Logits of one chunk of the chunked LM head, `min(chunk, b·c) · V · 4`.
+/// Its forward (and a scoring pass) holds two of them at once, the logits
+/// and `exp(logits − max)`; its backward one, turned into the softmax and
+/// the logit gradient in place.
 pub fn train_logits(shape: &ModelShape, step: &TrainStep) -> u64 {
     let positions = (step.rows * step.completion).max(1);
     let chunk = step.chunk.clamp(1, positions);
-    (3 * chunk * shape.vocab + 2 * shape.vocab * shape.hidden) * F32
+    chunk * shape.vocab * F32
+}
+
+/// One `[V, d]` gradient of the LM head (the embedding when tied), `V·d·4`,
+/// when it is trained (0 with LoRA, which freezes it). The chunked head's
+/// backward holds two (the running sum over chunks and the newest chunk's
+/// part), and a tied embedding's backward briefly holds its own beside the
+/// head's before they are summed.
+pub fn head_gradient(shape: &ModelShape, trained: bool) -> u64 {
+    if trained {
+        shape.vocab * shape.hidden * F32
+    } else {
+        0
+    }
 }
 
 /// No-grad attention temporaries of `rows` rows, `queries` new positions
@@ -223,7 +286,8 @@ fn inference_attention(shape: &ModelShape, fused: bool, rows: u64, queries: u64,
 /// rows (the old and reference log-probs before an update): one layer's
 /// [`inference_floats_per_token`] for `rows·s` tokens, the attention's
 /// temporaries (none with a fused kernel), the final hidden states
-/// `rows·s·d`; logits `3 · min(chunk, rows·c) · V`.
+/// `rows·s·d`; logits `2 · min(chunk, rows·c) · V` (a chunk's logits and
+/// their exponentials, as in [`train_logits`]).
 pub fn score_pass(
     shape: &ModelShape,
     fused_attention: bool,
@@ -236,7 +300,7 @@ pub fn score_pass(
         + inference_attention(shape, fused_attention, rows, sequence, sequence)
         + tokens * shape.hidden;
     let positions = (rows * completion).max(1);
-    let logits = 3 * chunk.clamp(1, positions) * shape.vocab;
+    let logits = 2 * chunk.clamp(1, positions) * shape.vocab;
     (activations * F32, logits * F32)
 }
 
@@ -244,6 +308,26 @@ pub fn score_pass(
 /// `2 (K, V) · L · rows · kv · len · 4` (stored before the GQA repeat).
 pub fn kv_cache(shape: &ModelShape, rows: u64, len: u64) -> u64 {
     2 * shape.layers * rows * shape.kv_width() * len * F32
+}
+
+/// Bytes of one K (or V) tensor of one layer of a cache of `rows` rows
+/// and `len` positions: `kv_cache / (2·L)`. `KvCache::select_rows` copies
+/// one such tensor at a time and drops the old one before the next, so
+/// replicating or dropping rows holds one of them twice.
+pub fn kv_tensor(shape: &ModelShape, rows: u64, len: u64) -> u64 {
+    rows * shape.kv_width() * len * F32
+}
+
+/// The transposed copy of a tied LM head that generation makes on a CPU
+/// (`rzero_model::generate::DecodeHead`: the small-row kernel cannot read
+/// the embedding table transposed in place): `V · d · 4`; 0 for an untied
+/// head or when `copied` is false (other devices use burn's matmul).
+pub fn decode_head(shape: &ModelShape, copied: bool) -> u64 {
+    if copied && shape.tied {
+        shape.vocab * shape.hidden * F32
+    } else {
+        0
+    }
 }
 
 /// One moment of generation: activations, logits and KV-cache bytes.
@@ -257,50 +341,65 @@ pub struct GenerationBytes {
     pub kv_cache: u64,
 }
 
-/// The prefill of `prompts` prompts of `prompt_len` tokens, replicated to
-/// `rows` rows (`n` samples each):
-/// - activations: one layer's [`inference_floats_per_token`] for
-///   `prompts·p` tokens and the attention's temporaries (none with a fused kernel);
-/// - logits: the last position's `prompts·V`, on the device and on the host (×2);
-/// - KV cache: the prompts' cache and, when `rows > prompts`, its
-///   replicated copy ([`kv_cache`] of both).
+/// The prefill of `prompts` prompts of `prompt_len` tokens into a cache
+/// reserved for `capacity` positions (the generator reserves
+/// `max_new_tokens` up front, so the whole cache exists from the prefill
+/// on), replicated to `rows` rows (`n` samples each). The larger of:
+/// - the forward: one layer's [`inference_floats_per_token`] for
+///   `prompts·p` tokens, the attention's temporaries (none with a fused
+///   kernel), the RoPE tables `2·prompts·p·head_dim`, the key-padding mask
+///   of ragged prompts (`prompts·p²` one-byte bools), the last position's
+///   logits `prompts·V` on the device and on the host; the prompts' cache;
+/// - the replication (when `rows > prompts`): the replicated cache and one
+///   [`kv_tensor`] of the prompts' cache not yet released.
 pub fn prefill(
     shape: &ModelShape,
     fused_attention: bool,
     prompts: u64,
-    prompt_len: u64,
+    (prompt_len, capacity): (u64, u64),
     rows: u64,
 ) -> GenerationBytes {
     let tokens = prompts * prompt_len;
-    let activations = tokens * inference_floats_per_token(shape)
-        + inference_attention(shape, fused_attention, prompts, prompt_len, prompt_len);
-    let replicated = if rows > prompts {
-        kv_cache(shape, rows, prompt_len)
-    } else {
-        0
-    };
-    GenerationBytes {
-        activations: activations * F32,
+    let floats = tokens * inference_floats_per_token(shape)
+        + inference_attention(shape, fused_attention, prompts, prompt_len, prompt_len)
+        + 2 * tokens * shape.head_dim;
+    let mask = prompts * prompt_len * prompt_len;
+    let forward = GenerationBytes {
+        activations: floats * F32 + mask,
         logits: 2 * prompts * shape.vocab * F32,
-        kv_cache: kv_cache(shape, prompts, prompt_len) + replicated,
+        kv_cache: kv_cache(shape, prompts, capacity),
+    };
+    let replicated = kv_cache(shape, rows, capacity) + kv_tensor(shape, prompts, capacity);
+    if rows > prompts && replicated > forward.kv_cache + forward.activations {
+        GenerationBytes {
+            activations: 0,
+            kv_cache: replicated,
+            ..forward
+        }
+    } else {
+        forward
     }
 }
 
-/// One decode step of `rows` rows with `len` cached positions:
-/// - activations: one layer's [`inference_floats_per_token`] per row, the
-///   attention's temporaries (none with a fused kernel), and the layer's K
-///   and V being concatenated with the new position `2·rows·kv·len`;
+/// One decode step of `rows` rows with a cache of `capacity` positions
+/// (full: the last step):
+/// - activations: one layer's [`inference_floats_per_token`] per row and
+///   the attention's temporaries (none with a fused kernel; the cache is
+///   written and read in place, nothing is concatenated);
 /// - logits: `rows·V` on the device and on the host (×2);
-/// - KV cache: twice [`kv_cache`] — the cache, and its copy while finished
-///   rows are dropped (`KvCache::select_rows` builds the new cache before
-///   the old one is released).
-pub fn decode(shape: &ModelShape, fused_attention: bool, rows: u64, len: u64) -> GenerationBytes {
+/// - KV cache: the cache and one [`kv_tensor`] copied while a finished
+///   row is dropped (`KvCache::select_rows`).
+pub fn decode(
+    shape: &ModelShape,
+    fused_attention: bool,
+    rows: u64,
+    capacity: u64,
+) -> GenerationBytes {
     let activations = rows * inference_floats_per_token(shape)
-        + inference_attention(shape, fused_attention, rows, 1, len)
-        + 2 * rows * shape.kv_width() * len;
+        + inference_attention(shape, fused_attention, rows, 1, capacity);
     GenerationBytes {
         activations: activations * F32,
         logits: 2 * rows * shape.vocab * F32,
-        kv_cache: 2 * kv_cache(shape, rows, len),
+        kv_cache: kv_cache(shape, rows, capacity) + kv_tensor(shape, rows, capacity),
     }
 }

@@ -7,8 +7,9 @@
 //! - [`PhaseSpec`] / [`phase_specs`]: what each phase runs and which model
 //!   copies are resident while it runs (read off `run.rs` and `phases/`).
 //! - [`estimate`]: the byte formulae (pure arithmetic, documented per
-//!   tensor); [`choose`]: the largest settings that fit; [`plan_run`] does
-//!   it all for a run config and a model directory.
+//!   tensor), summed per moment of a phase into a [`Breakdown`];
+//!   [`choose`]: the largest settings that fit; [`plan_run`] does it all
+//!   for a run config and a model directory.
 //! - [`size`]: `20GiB`-style sizes, the host's memory, the process's RSS.
 //! - [`measure`]: one micro-step or decode step of a phase on a device, for
 //!   `rzero plan --measure` (the only part that runs burn).
@@ -21,15 +22,17 @@ mod choose;
 mod error;
 pub mod estimate;
 pub mod measure;
+mod moments;
 mod phases;
 mod shape;
 pub mod size;
 
 use std::path::Path;
 
-pub use choose::{Breakdown, Moment, PhasePlan, Plan, PlanOptions, choose};
+pub use choose::{PhasePlan, Plan, PlanOptions, choose};
 pub use error::PlanError;
 pub use estimate::Capabilities;
+pub use moments::{Breakdown, Moment};
 pub use phases::{PhaseKind, PhaseSpec, PromptLengths, Resident, phase_specs};
 pub use shape::{ModelShape, Trainable};
 

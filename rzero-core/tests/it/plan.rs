@@ -2,7 +2,8 @@
 //! guarantees, and a plan of the built-in model's run.
 
 use rzero_core::plan::estimate::{
-    self, Capabilities, TrainStep, decode, kv_cache, layer_floats_per_token, prefill,
+    self, Capabilities, TrainStep, decode, head_gradient, inference_floats_per_token, kv_cache,
+    kv_tensor, layer_floats_per_token, prefill, recomputed_layer_floats_per_token,
     train_activations, train_logits,
 };
 use rzero_core::plan::{
@@ -43,52 +44,73 @@ fn small_shape_formulae_match_hand_computations() {
     assert_eq!(layer_floats_per_token(&s, true), 3588);
     assert_eq!(layer_floats_per_token(&s, false), 3584);
 
-    // b = 2, s = 10, c = 4: each layer keeps 20·3588 = 71,760 floats; the
-    // backward adds 20·(2·128 + 2·384) = 20,480 and 4 block tensors of
-    // 2·4·10·10; outside the layers 3·20·128 + 2·2·4·128 + 2·20·32 = 11,008.
-    // (4·71,760 + 23,680 + 11,008) · 4 bytes:
+    // b = 2, s = 10, c = 4: each layer keeps 20·3588 = 71,760 floats;
+    // outside the layers 3·20·128 + 2·2·4·128 + 2·20·32 = 11,008. One
+    // layer's backward adds 20·(128 + 3·384) = 25,600 and 4 block tensors
+    // of 2·4·10·10.
     let plain = step(2, 10, 4);
-    assert_eq!(train_activations(&s, &plain), 1_286_912);
-    // Recomputation keeps 4·20·128 layer inputs and rebuilds one layer:
-    // (10,240 + 71,760 + 23,680 + 11,008) · 4.
+    let a = train_activations(&s, &plain);
+    assert_eq!(a.kept, (4 * 71_760 + 11_008) * 4);
+    assert_eq!(a.backward, (25_600 + 3_200) * 4);
+    // Recomputation keeps 4·20·128 layer inputs and rebuilds one layer of
+    // 4·128 + 4·128 + 3·64 + 3·384 + 4 = 2,372 floats per token.
+    assert_eq!(recomputed_layer_floats_per_token(&s), 2_372);
     let recompute = TrainStep {
         recompute: true,
         ..plain
     };
-    assert_eq!(train_activations(&s, &recompute), 466_752);
+    let r = train_activations(&s, &recompute);
+    assert_eq!(r.kept, (10_240 + 11_008) * 4);
+    assert_eq!(r.backward, (20 * 2_372 + 25_600 + 3_200) * 4);
     // Decomposed attention keeps 3 score tensors of 2·4·10·10 per layer and
-    // 3 more in the backward: (4·(71,680 + 2,400) + 20,480 + 2,400 + 11,008) · 4.
+    // 3 more in the backward.
     let decomposed = TrainStep {
         memory_efficient_attention: false,
         ..plain
     };
-    assert_eq!(train_activations(&s, &decomposed), 1_320_832);
-    // 8 completion positions < chunk: 3·8·512 + 2·512·128 floats.
-    assert_eq!(train_logits(&s, &plain), 573_440);
+    let d = train_activations(&s, &decomposed);
+    assert_eq!(d.kept, (4 * (71_680 + 2_400) + 11_008) * 4);
+    assert_eq!(d.backward, (25_600 + 2_400) * 4);
+    // 8 completion positions < chunk: one chunk is 8·512 logits.
+    assert_eq!(train_logits(&s, &plain), 8 * 512 * 4);
     let chunked = TrainStep { chunk: 2, ..plain };
-    assert_eq!(
-        train_logits(&s, &chunked),
-        (3 * 2 * 512 + 2 * 512 * 128) * 4
-    );
+    assert_eq!(train_logits(&s, &chunked), 2 * 512 * 4);
+    assert_eq!(head_gradient(&s, true), 512 * 128 * 4);
+    assert_eq!(head_gradient(&s, false), 0);
 
     // K and V of 4 layers, 3 rows, 2·32 wide, 10 positions.
     assert_eq!(kv_cache(&s, 3, 10), 2 * 4 * 3 * 64 * 10 * 4);
-    // Decode of 3 rows at 10 positions: one layer's 3·2432 floats and the
-    // concatenated K/V 2·3·64·10; without a fused attention kernel also
-    // scores 2·3·4·10 and K/V repeated to the query heads 2·3·4·10·32.
+    assert_eq!(kv_tensor(&s, 3, 10), 3 * 64 * 10 * 4);
+    // A no-grad layer holds at most max(128 + 3·384, 128 + 3·128 + 2·64)
+    // floats per token: the MLP's.
+    assert_eq!(inference_floats_per_token(&s), 1280);
+    // Decode of 3 rows at 10 positions: one layer's 3·1280 floats; without a
+    // fused attention kernel also scores 2·3·4·10 and K/V repeated to the
+    // query heads 2·3·4·10·32. The cache, and one K tensor copied while a
+    // finished row is dropped.
     let d = decode(&s, true, 3, 10);
-    assert_eq!(d.activations, (7296 + 3840) * 4);
+    assert_eq!(d.activations, 3 * 1280 * 4);
     assert_eq!(d.logits, 2 * 3 * 512 * 4);
-    assert_eq!(d.kv_cache, 2 * kv_cache(&s, 3, 10));
+    assert_eq!(d.kv_cache, kv_cache(&s, 3, 10) + kv_tensor(&s, 3, 10));
     let d = decode(&s, false, 3, 10);
-    assert_eq!(d.activations, (7296 + 3840 + 240 + 7680) * 4);
-    // Prefill of 1 prompt of 6 tokens replicated to 3 rows.
-    let p = prefill(&s, true, 1, 6, 3);
-    assert_eq!(p.activations, 6 * 2432 * 4);
-    assert_eq!(p.kv_cache, kv_cache(&s, 1, 6) + kv_cache(&s, 3, 6));
-    assert_eq!(p.logits, 2 * 512 * 4);
-    let p = prefill(&s, false, 1, 6, 3);
-    assert_eq!(p.activations, (6 * 2432 + 2 * 4 * 36 + 2 * 4 * 6 * 32) * 4);
+    assert_eq!(d.activations, (3 * 1280 + 240 + 7680) * 4);
+    // Prefill of 2 prompts of 6 tokens into a cache of 10 positions: 12
+    // tokens of one layer, RoPE tables 2·12·32, a 2·6·6-byte padding mask;
+    // the whole reserved cache exists already.
+    let p = prefill(&s, true, 2, (6, 10), 2);
+    assert_eq!(p.activations, (12 * 1280 + 768) * 4 + 72);
+    assert_eq!(p.kv_cache, kv_cache(&s, 2, 10));
+    assert_eq!(p.logits, 2 * 2 * 512 * 4);
+    let p = prefill(&s, false, 2, (6, 10), 2);
+    assert_eq!(
+        p.activations,
+        (12 * 1280 + 768 + 2 * 2 * 4 * 36 + 2 * 2 * 4 * 6 * 32) * 4 + 72
+    );
+    // Replicated to 3 rows: the replicated cache and one K tensor of the
+    // prompt's, now larger than the forward.
+    let p = prefill(&s, true, 1, (6, 10), 3);
+    assert_eq!(p.kv_cache, kv_cache(&s, 3, 10) + kv_tensor(&s, 1, 10));
+    assert_eq!(p.activations, 0);
 }
 
 #[test]
@@ -107,6 +129,8 @@ fn qwen3_0_6b_formulae_match_hand_computations() {
     assert_eq!(kv_cache(&q, 1, 1), 224 * 1024);
     // 6·1024 + 5·2048 + 4·1024 + 5·3072 + 16.
     assert_eq!(layer_floats_per_token(&q, true), 35_856);
+    assert_eq!(inference_floats_per_token(&q), 1024 + 3 * 3072);
+    assert_eq!(recomputed_layer_floats_per_token(&q), 24_592);
     // One row of 4096 tokens with decomposed attention: the saved scores
     // alone are 3 · 16 · 4096² · 4 bytes = 3 GiB per layer (84 GiB over 28
     // layers) plus the backward's 3 GiB.
@@ -116,19 +140,18 @@ fn qwen3_0_6b_formulae_match_hand_computations() {
     };
     let scores: u64 = 29 * 3 * 16 * 4096 * 4096 * 4;
     let outside = 3 * 4096 * 1024 + 2 * 1024 * 1024 + 2 * 4096 * 128;
-    let rest = (28 * 4096 * 35_840 + 4096 * 8192 + outside) * 4;
-    assert_eq!(train_activations(&q, &decomposed), scores + rest);
+    let rest = (28 * 4096 * 35_840 + 4096 * 10_240 + outside) * 4;
+    let a = train_activations(&q, &decomposed);
+    assert_eq!(a.kept + a.backward, scores + rest);
     // With the op: no scores kept; the backward holds 4 blocks of
     // 16 heads × 128 queries × 4096 keys.
-    let op = (28 * 4096 * 35_856 + 4096 * 8192 + 4 * 16 * 128 * 4096 + outside) * 4;
-    assert_eq!(train_activations(&q, &step(1, 4096, 1024)), op);
-    assert!(op < 18 << 30 && scores > 86 << 30);
-    // 1024 positions of logits at once: 3 · 1024 · 151,936 floats, plus the
-    // head gradient's two [V, d] buffers.
-    assert_eq!(
-        train_logits(&q, &step(1, 4096, 1024)),
-        (3 * 1024 * 151_936 + 2 * 151_936 * 1024) * 4
-    );
+    let a = train_activations(&q, &step(1, 4096, 1024));
+    assert_eq!(a.kept, (28 * 4096 * 35_856 + outside) * 4);
+    assert_eq!(a.backward, (4096 * 10_240 + 4 * 16 * 128 * 4096) * 4);
+    assert!(a.kept + a.backward < 18 << 30 && scores > 86 << 30);
+    // 1024 positions of logits at once; the head's gradient is [V, d].
+    assert_eq!(train_logits(&q, &step(1, 4096, 1024)), 1024 * 151_936 * 4);
+    assert_eq!(head_gradient(&q, true), 151_936 * 1024 * 4);
     // LoRA rank 16 on all seven projections: 28 · 16 · (3072 + 2048 + 2048
     // + 3072 + 4096 + 4096 + 4096) adapter elements.
     let lora = rzero_grpo::LoraSettings {
@@ -162,6 +185,125 @@ fn solver_update(rows: u64, sequence: u64) -> PhaseSpec {
         policy_samples: false,
         lora: None,
     }
+}
+
+/// A sampling phase of `rows` rows (`n` samples per prompt), one frozen
+/// model resident.
+fn sampler(rows: u64, n: u64, prompt_tokens: u64, new_tokens: u64) -> PhaseSpec {
+    PhaseSpec {
+        name: "eval",
+        kind: PhaseKind::Sampling,
+        prompt_tokens,
+        new_tokens,
+        max_rows: rows,
+        granularity: n,
+        rows_per_step: 0,
+        score_rows: 0,
+        resident: Resident {
+            policy: false,
+            optimizer: false,
+            reference: false,
+            frozen: 1,
+        },
+        remote: false,
+        policy_samples: false,
+        lora: None,
+    }
+}
+
+/// The plan of `spec` alone with unlimited memory on a CPU (`cpu`) or not.
+fn plan_one(shape: &ModelShape, spec: &PhaseSpec, cpu: bool) -> rzero_core::plan::PhasePlan {
+    let options = PlanOptions::for_device(u64::MAX / 4, cpu);
+    choose(shape, std::slice::from_ref(spec), &options, true)
+        .phases
+        .remove(0)
+}
+
+/// Regression: `--measure` grew the Challenger's cache to the exact
+/// sequence and doubled it at the first decode step, and `select_rows`
+/// built a whole second cache before releasing the first; the run itself
+/// reserves the completion up front and now copies one tensor at a time.
+#[test]
+fn generation_holds_one_reserved_cache_and_one_tensor_more() {
+    let q = ModelShape::qwen3_0_6b();
+    // Short prompts, long completions (the Challenger): the prefill already
+    // holds the cache at its full 4,296 positions.
+    let p = prefill(&q, true, 8, (200, 4296), 8);
+    assert_eq!(p.kv_cache, kv_cache(&q, 8, 4296));
+    // Dropping a finished row copies one of 56 K/V tensors, not the cache.
+    let d = decode(&q, true, 8, 4296);
+    assert_eq!(d.kv_cache * 56, kv_cache(&q, 8, 4296) * 57);
+    // The chooser uses the full sequence for both moments.
+    let plan = plan_one(&q, &sampler(8, 1, 200, 4096), true);
+    assert_eq!(plan.moment, rzero_core::plan::Moment::Decode);
+    assert_eq!(plan.breakdown.kv_cache, d.kv_cache);
+    // Long prompts prefilled at once (the Solver's eval): the prefill, with
+    // its padding mask, is the peak.
+    let plan = plan_one(&q, &sampler(16, 1, 4125, 4096), true);
+    assert_eq!(plan.moment, rzero_core::plan::Moment::Prefill);
+    assert_eq!(plan.breakdown.kv_cache, kv_cache(&q, 16, 8221));
+    assert!(plan.breakdown.activations > 16 * 4125 * 4125);
+}
+
+/// On a CPU the generator copies a tied head transposed; untied heads and
+/// other devices are read in place.
+#[test]
+fn a_tied_head_is_copied_for_decoding_on_a_cpu() {
+    let q = ModelShape::qwen3_0_6b();
+    let spec = sampler(8, 4, 100, 100);
+    let (cpu, gpu) = (plan_one(&q, &spec, true), plan_one(&q, &spec, false));
+    assert_eq!(
+        cpu.breakdown.weights - gpu.breakdown.weights,
+        151_936 * 1024 * 4
+    );
+    let untied = ModelShape { tied: false, ..q };
+    let (cpu, gpu) = (
+        plan_one(&untied, &spec, true),
+        plan_one(&untied, &spec, false),
+    );
+    assert_eq!(cpu.breakdown.weights, gpu.breakdown.weights);
+    // Updates never copy it.
+    let update = plan_one(&q, &solver_update(1, 512), true);
+    assert_eq!(update.breakdown.weights, 2 * q.params() * 4);
+}
+
+/// The backward's moments are counted apart: the head's two gradient
+/// buffers and chunk of logits are gone before this micro-batch's whole
+/// gradient set exists, so the two never add up.
+#[test]
+fn the_gradient_sets_and_the_head_buffers_never_add_up() {
+    let q = ModelShape::qwen3_0_6b();
+    let p = q.params() * 4;
+    let head = head_gradient(&q, true);
+    let at = |rows, sequence| {
+        let mut options = PlanOptions::new(u64::MAX / 4);
+        options.recompute = rzero_core::memory::Recompute::Off;
+        let spec = solver_update(rows, sequence);
+        choose(&q, std::slice::from_ref(&spec), &options, true)
+            .phases
+            .remove(0)
+    };
+    // Short rows: the end of the backward, the gradient sum of the earlier
+    // micro-batches, this one's, and a tied embedding's second [V, d].
+    let short = at(1, 64);
+    assert_eq!(short.moment, rzero_core::plan::Moment::Backward);
+    assert_eq!(short.breakdown.gradients, 2 * p + head);
+    assert_eq!(short.breakdown.logits, 0);
+    // Long rows: the head's backward, every activation still kept, one
+    // gradient sum and the head's two buffers.
+    let long = at(1, 2048);
+    assert_eq!(long.moment, rzero_core::plan::Moment::Backward);
+    assert_eq!(long.breakdown.gradients, p + 2 * head);
+    assert!(long.breakdown.logits > 0);
+    // LoRA freezes the head: no [V, d] gradient at any moment.
+    let mut spec = solver_update(4, 4096);
+    spec.lora = Some(rzero_grpo::LoraSettings {
+        rank: 16,
+        alpha: None,
+        targets: rzero_grpo::LoraTargets::ALL,
+    });
+    let lora = plan_one(&q, &spec, true);
+    assert!(lora.breakdown.gradients < head / 4, "{lora:?}");
 }
 
 fn paper_plan(shape: &ModelShape, budget: u64) -> Plan {
@@ -387,14 +529,19 @@ fn lora_trains_adapters_and_samples_from_a_merged_copy() {
     let t = shape.trainable(Some(&settings));
     let p = shape.params();
     // The Solver samples its rollouts with the reference beside it: with
-    // LoRA, base + adapters + the merged copy, and moments of the adapters.
+    // LoRA, base + adapters + the merged copy, and moments of the adapters;
+    // on a CPU either way the generator's transposed copy of the tied head.
     let (f, l) = (
         full.phase("solver_rollouts").unwrap(),
         lora.phase("solver_rollouts").unwrap(),
     );
-    assert_eq!(f.breakdown.weights, 2 * p * 4);
+    let head = estimate::decode_head(&shape, true);
+    assert_eq!(f.breakdown.weights, 2 * p * 4 + head);
     assert_eq!(f.breakdown.optimizer, 2 * p * 4);
-    assert_eq!(l.breakdown.weights, (p + t.params + t.adapted + p) * 4);
+    assert_eq!(
+        l.breakdown.weights,
+        (p + t.params + t.adapted + p) * 4 + head
+    );
     assert_eq!(l.breakdown.optimizer, 2 * t.params * 4);
     // Updates need less with adapters only, so they never get fewer rows.
     let (f, l) = (
