@@ -14,6 +14,8 @@ use burn::backend::{Shape, Slice, TensorMetadata, get_or_init_device_settings};
 // flex); it is a `Backend` with rzero's kernels.
 use crate::kernels::KernelBackend as Backend;
 
+use super::flex;
+
 /// Row ranges `start..end` of at most `block` rows covering `0..n`.
 fn blocks(n: usize, block: usize) -> impl DoubleEndedIterator<Item = (usize, usize)> {
     let block = block.max(1);
@@ -131,6 +133,19 @@ pub(crate) fn forward<B: Backend>(
     value: FloatTensor<B>,
     block: usize,
 ) -> (FloatTensor<B>, FloatTensor<B>) {
+    if let Some(fused) = flex_forward::<B>(&query, &key, &value, block) {
+        return fused;
+    }
+    forward_composed::<B>(query, key, value, block)
+}
+
+/// [`forward`] from backend ops (every backend but flex).
+pub(super) fn forward_composed<B: Backend>(
+    query: FloatTensor<B>,
+    key: FloatTensor<B>,
+    value: FloatTensor<B>,
+    block: usize,
+) -> (FloatTensor<B>, FloatTensor<B>) {
     let dims = Dims::of::<B>(&query, &key);
     let h = dims.kv * dims.g;
     if dims.sq == 0 || dims.b == 0 || h == 0 {
@@ -158,6 +173,29 @@ pub(crate) fn forward<B: Backend>(
         lses.push(dims.ungroup::<B>(lse, s1 - s0));
     }
     (B::float_cat(outs, 2), B::float_cat(lses, 2))
+}
+
+/// [`super::flex::forward`] when `B` is flex and the inputs are `f32`.
+fn flex_forward<B: Backend>(
+    query: &FloatTensor<B>,
+    key: &FloatTensor<B>,
+    value: &FloatTensor<B>,
+    block: usize,
+) -> Option<(FloatTensor<B>, FloatTensor<B>)> {
+    let [q, k, v] = [query, key, value].map(flex::as_flex);
+    let (out, lse) = flex::forward(q?, k?, v?, block)?;
+    Some((flex::from_flex(out), flex::from_flex(lse)))
+}
+
+/// [`super::flex::backward`] when `B` is flex and the inputs are `f32`.
+fn flex_backward<B: Backend>(
+    tensors: [&FloatTensor<B>; 6],
+    block: usize,
+    want: [bool; 3],
+) -> Option<[Option<FloatTensor<B>>; 3]> {
+    let [q, k, v, o, lse, grad] = tensors.map(flex::as_flex);
+    let grads = flex::backward([q?, k?, v?, o?, lse?, grad?], block, want)?;
+    Some(grads.map(|g| g.map(flex::from_flex)))
 }
 
 /// What the backward needs besides the upstream gradient.
@@ -193,6 +231,26 @@ fn accumulate<B: Backend>(acc: Option<FloatTensor<B>>, part: FloatTensor<B>) -> 
 /// `P = exp(S − lse)`, `dV += Pᵀ dO`, `dS = P ⊙ (dO Vᵀ − rowsum(dO ⊙ O))`,
 /// `dQ = dS K · scale`, `dK += dSᵀ Q · scale`.
 pub(crate) fn backward<B: Backend>(
+    saved: Saved<B>,
+    grad: FloatTensor<B>,
+    want: [bool; 3],
+) -> [Option<FloatTensor<B>>; 3] {
+    let tensors = [
+        &saved.query,
+        &saved.key,
+        &saved.value,
+        &saved.out,
+        &saved.lse,
+        &grad,
+    ];
+    if let Some(fused) = flex_backward::<B>(tensors, saved.block, want) {
+        return fused;
+    }
+    backward_composed::<B>(saved, grad, want)
+}
+
+/// [`backward`] from backend ops (every backend but flex).
+pub(super) fn backward_composed<B: Backend>(
     saved: Saved<B>,
     grad: FloatTensor<B>,
     want: [bool; 3],

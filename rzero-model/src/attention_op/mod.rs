@@ -14,6 +14,7 @@
 //! the recomputing backward.
 
 mod autodiff;
+mod flex;
 // The layer op (`crate::layer_op`) reuses the kernel in its recomputing backward.
 pub(crate) mod kernel;
 

@@ -99,6 +99,7 @@ impl Attention {
         let k = rope.apply(k.swap_dims(1, 2));
         let v = v.swap_dims(1, 2);
         // 2. Past positions.
+        let scoring = cache.is_none() && native_gqa(&q);
         let (k, v) = match cache {
             Some((cache, layer)) => cache.append(layer, k, v),
             None => (k, v),
@@ -106,8 +107,10 @@ impl Attention {
         // 3. Training (autodiff device, no padding mask): the block-wise op
         //    with its own backward, GQA included, never keeps `[b, h, seq, seq]`
         //    scores; burn's autodiff would differentiate the decomposed
-        //    fallback and keep them all.
-        if mask.is_none() && seq >= self.op_min_seq && q.device().is_autodiff() {
+        //    fallback and keep them all. Scoring on flex (no cache, no mask)
+        //    takes it too: its fused flex kernel is faster than flex's
+        //    attention.
+        if mask.is_none() && seq >= self.op_min_seq && (q.device().is_autodiff() || scoring) {
             let out = attention_op::causal_attention(q, k, v, self.op_block);
             return project(
                 &self.o_proj,
@@ -160,7 +163,8 @@ impl Qwen3 {
     /// seq]` probabilities for the backward): for sequences of at least
     /// `min_seq` positions, `block` query rows at a time. `usize::MAX` turns
     /// it off, 0 on for every length. Values agree to float rounding either
-    /// way; inference (non-autodiff) devices are not affected.
+    /// way. On flex without autodiff the same setting picks the op for
+    /// scoring forwards (no KV cache, no padding mask) over flex's attention.
     ///
     /// Defaults: [`DEFAULT_ATTENTION_OP_MIN_SEQ`], [`DEFAULT_ATTENTION_BLOCK`].
     pub fn set_attention_op(&mut self, min_seq: usize, block: usize) {

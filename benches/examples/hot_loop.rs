@@ -1,0 +1,62 @@
+//! Runs one benchmark workload in a loop, for `perf record`: criterion's own
+//! profiling mode also samples the other groups' setup.
+//!
+//! `cargo run --release -p rzero-benches --example hot_loop -- train S 20`
+//! (workloads: `train`, `forward`, `sample`; presets `S`, `M`).
+
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::prelude::*;
+use rzero_benches::token_rows;
+use rzero_model::sampling::Sampling;
+use rzero_model::{CompletionBatch, GenerateOptions, Qwen3Config, completion_logprobs, generate};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let work = args.first().map_or("train", String::as_str);
+    let config = match args.get(1).map_or("S", String::as_str) {
+        "M" => Qwen3Config::m(),
+        _ => Qwen3Config::s(),
+    };
+    let iters: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10);
+    let device = Device::flex();
+    let rows = token_rows(16, 128, config.vocab_size, 1);
+    let prompts: Vec<Vec<u32>> = rows.iter().map(|r| r[..1].to_vec()).collect();
+    let completions: Vec<Vec<u32>> = rows.iter().map(|r| r[1..].to_vec()).collect();
+    let start = std::time::Instant::now();
+    match work {
+        "forward" => {
+            let model = config.init(&device);
+            let batch = CompletionBatch::new(&model, &prompts, &completions, &device).unwrap();
+            for _ in 0..iters {
+                completion_logprobs(&model, &batch)
+                    .sum()
+                    .into_scalar::<f32>();
+            }
+        }
+        "sample" => {
+            let model = config.init(&device);
+            let prompts = token_rows(16, 16, config.vocab_size, 3);
+            let options = GenerateOptions {
+                max_new_tokens: 64,
+                sampling: Sampling::Temperature { temperature: 1.0 },
+                ..GenerateOptions::default()
+            };
+            for _ in 0..iters {
+                generate(&model, &prompts, &options, None).unwrap();
+            }
+        }
+        _ => {
+            let ad = device.autodiff();
+            let mut model = config.init(&ad);
+            let batch = CompletionBatch::new(&model, &prompts, &completions, &ad).unwrap();
+            let mut optim = AdamWConfig::new().with_weight_decay(0.01).init();
+            for _ in 0..iters {
+                let loss = completion_logprobs(&model, &batch).sum().neg() / 2032.0;
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                model = optim.step(1e-4, model, grads);
+            }
+        }
+    }
+    let per = start.elapsed().as_secs_f64() * 1e3 / iters as f64;
+    println!("{work}: {per:.1} ms per iteration");
+}
