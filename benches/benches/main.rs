@@ -11,11 +11,14 @@ mod reward_rep;
 mod serve;
 mod tokenize;
 
-fn placeholder(_c: &mut criterion::Criterion) {}
+/// Runs first: the allocator setting `rzero` itself runs with.
+fn keep_freed_memory(_c: &mut criterion::Criterion) {
+    rzero_model::allocator::keep_freed_memory();
+}
 
 criterion_group!(
     benches,
-    placeholder,
+    keep_freed_memory,
     grpo::grpo,
     model::model,
     reward_check::reward_check,

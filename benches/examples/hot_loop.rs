@@ -11,6 +11,7 @@ use rzero_model::sampling::Sampling;
 use rzero_model::{CompletionBatch, GenerateOptions, Qwen3Config, completion_logprobs, generate};
 
 fn main() {
+    rzero_model::allocator::keep_freed_memory();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let work = args.first().map_or("train", String::as_str);
     let config = match args.get(1).map_or("S", String::as_str) {

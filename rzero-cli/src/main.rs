@@ -81,6 +81,9 @@ fn set_runtime_dir() -> Result<Option<std::path::PathBuf>, String> {
 }
 
 fn main() -> ExitCode {
+    // Before any thread allocates: tensor buffers are reused instead of
+    // page-faulted in again (13–17 % of a CPU train step).
+    rzero_model::allocator::keep_freed_memory();
     #[cfg(all(feature = "wgpu", unix))]
     let runtime_dir = set_runtime_dir();
     tracing_subscriber::fmt()

@@ -49,6 +49,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod allocator;
 pub mod attention_op;
 pub mod chat;
 pub mod config;

@@ -43,6 +43,10 @@ pub struct PlanArgs {
     /// process per phase) and report the peak resident memory.
     #[arg(long)]
     measure: bool,
+    /// With --measure: measure only this phase (repeatable; e.g.
+    /// solver_update). The others keep their estimates.
+    #[arg(long, value_name = "PHASE", requires = "measure")]
+    only: Vec<String>,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
@@ -139,12 +143,19 @@ fn measure_all(
              (burn 0.22 exposes no GPU allocator statistics)"
         );
     }
+    for name in &args.only {
+        plan.phase(name)?;
+    }
     let exe = std::env::current_exe().context("locating the rzero binary")?;
     let file = std::env::temp_dir().join(format!("rzero-plan-{}.toml", std::process::id()));
     std::fs::write(&file, config.to_toml()?)
         .with_context(|| format!("writing {}", file.display()))?;
     let result = (|| -> anyhow::Result<()> {
         for phase in &mut plan.phases {
+            if !args.only.is_empty() && !args.only.contains(&phase.name) {
+                phase.notes.push("not measured: not named by --only".into());
+                continue;
+            }
             if phase.remote || !phase.fits {
                 let why = if phase.remote {
                     "it samples on inference servers"

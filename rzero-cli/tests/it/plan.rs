@@ -142,6 +142,30 @@ fn measured_peaks_are_near_the_estimates() {
 }
 
 #[test]
+fn only_measures_the_named_phases_and_rejects_unknown_names() {
+    let (out, json) = plan_json(&["--measure", "--only", "solver_update", "--memory", "16GiB"]);
+    assert_success(&out);
+    for p in phases(&json) {
+        let name = p["name"].as_str().unwrap();
+        let measured = !p["measured_peak_bytes"].is_null();
+        assert_eq!(measured, name == "solver_update", "{name}");
+        if !measured {
+            assert!(p["notes"].to_string().contains("--only"), "{name}: {p}");
+        }
+    }
+    let out = rzero()
+        .args(["plan", "--measure", "--only", "solver_updat"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("solver_updat") && stderr.contains("solver_update"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn run_refuses_a_run_that_cannot_fit() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("run");

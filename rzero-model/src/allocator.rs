@@ -1,0 +1,61 @@
+//! Keeping freed memory in the process.
+//!
+//! A tensor op allocates its output afresh, so a training step allocates
+//! and frees the same few sizes over and over. glibc's malloc gives freed
+//! memory at the top of a heap back to the OS (and blocks over its
+//! adaptive threshold come from `mmap`), so the next allocation of that
+//! size is page-faulted in and zeroed by the kernel again: measured on 2
+//! cores, 180,000 page faults in 8 train steps of preset S, and 13–17 % of
+//! a step's time. [`keep_freed_memory`] raises both thresholds; with it the
+//! same steps take 26,000 faults.
+//!
+//! ```
+//! // At the start of `main`, before other threads allocate.
+//! rzero_model::allocator::keep_freed_memory();
+//! ```
+
+/// Freed memory at a heap's top that malloc keeps instead of returning.
+pub const TRIM_THRESHOLD: usize = 256 << 20;
+
+/// Blocks at least this large come from `mmap` (and go back on free).
+pub const MMAP_THRESHOLD: usize = 32 << 20;
+
+/// Tells glibc's malloc to keep up to [`TRIM_THRESHOLD`] bytes of freed
+/// heap memory for reuse and to serve blocks under [`MMAP_THRESHOLD`] from
+/// the heap. Returns whether it took effect: `false` on other C libraries
+/// (where it does nothing).
+///
+/// Meant for binaries: call it once, early. A process may hold up to
+/// [`TRIM_THRESHOLD`] bytes per malloc arena more than it uses.
+pub fn keep_freed_memory() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let (Ok(trim), Ok(mmap)) = (
+            libc::c_int::try_from(TRIM_THRESHOLD),
+            libc::c_int::try_from(MMAP_THRESHOLD),
+        ) else {
+            return false;
+        };
+        // SAFETY: `mallopt` only sets malloc's parameters; both values are
+        // in the ranges glibc accepts.
+        #[expect(unsafe_code, reason = "setting glibc malloc parameters")]
+        let ok = unsafe {
+            libc::mallopt(libc::M_TRIM_THRESHOLD, trim) == 1
+                && libc::mallopt(libc::M_MMAP_THRESHOLD, mmap) == 1
+        };
+        ok
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn glibc_accepts_the_thresholds() {
+        assert!(super::keep_freed_memory());
+    }
+}
