@@ -10,6 +10,12 @@
 //! - `fwd_bwd`: policy forward, loss and backward over all micro-batches;
 //! - `ref_fwd`: the frozen reference's log-probs on the plain device;
 //! - `optimizer`: global norm, clip and AdamW over ready gradients.
+//!
+//! `step/S_trl_shape` is the whole step on TRL's shape, as rzero's loop runs
+//! it (`rzero_core::train::grpo_update`): sample 8 × 64 tokens from the
+//! policy's plain view, reward, old log-probs from the policy and reference
+//! log-probs from the frozen model (both on the plain device), then the
+//! update. Peer: `grpo_trl.py` (TRL's `GRPOTrainer` step, same shape).
 
 use std::hint::black_box;
 use std::ops::Range;
@@ -23,7 +29,10 @@ use rzero_grpo::{
     AdamW, GrpoConfig, GrpoError, GrpoTrainer, LossInputs, PolicyOutput, RolloutBatch, StepShare,
     clip_coefficient, global_grad_norm, group_advantages, grpo_loss, log_probs_in_chunks,
 };
-use rzero_model::{CompletionBatch, Qwen3, Qwen3Config, completion_logprobs};
+use rzero_model::sampling::Sampling;
+use rzero_model::{
+    CompletionBatch, GenerateOptions, Qwen3, Qwen3Config, completion_logprobs, generate,
+};
 
 const PROMPT_LEN: usize = 16;
 const COMPLETION_LEN: usize = 64;
@@ -117,6 +126,48 @@ fn full_update(w: &Workload, model: Qwen3) -> Qwen3 {
     model
 }
 
+/// The whole GRPO step of `step/S_trl_shape` (see the module doc).
+fn whole_step(model: Qwen3, reference: &Qwen3, prompt: &[u32], config: GrpoConfig) -> Qwen3 {
+    let plain = Device::flex();
+    let options = GenerateOptions {
+        max_new_tokens: COMPLETION_LEN,
+        samples_per_prompt: config.group_size,
+        sampling: Sampling::Temperature { temperature: 1.0 },
+        eos_token_ids: Vec::new(),
+        ..GenerateOptions::default()
+    };
+    let sampler = model.valid();
+    let completions: Vec<Vec<u32>> = generate(&sampler, &[prompt], &options, None)
+        .expect("sampled")
+        .into_iter()
+        .map(|c| c.token_ids)
+        .collect();
+    // TRL peer's reward: the fraction of token 7.
+    let rewards = completions
+        .iter()
+        .map(|c| c.iter().filter(|&&t| t == 7).count() as f32 / c.len().max(1) as f32)
+        .collect();
+    let prompts = vec![prompt.to_vec(); completions.len()];
+    let scoring = CompletionBatch::new(&sampler, &prompts, &completions, &plain).expect("tokens");
+    let old = completion_logprobs(&sampler, &scoring);
+    drop(sampler);
+    let rollout = RolloutBatch {
+        rewards,
+        old_log_probs: old,
+        ref_log_probs: Some(completion_logprobs(reference, &scoring)),
+        mask: Tensor::ones([completions.len(), COMPLETION_LEN], &plain),
+    };
+    let batch =
+        CompletionBatch::new(&model, &prompts, &completions, &model.devices()[0]).expect("tokens");
+    let mut trainer = GrpoTrainer::new(config).expect("config");
+    let policy = |m: &Qwen3, _: Range<usize>| {
+        Ok::<_, GrpoError>(PolicyOutput::new(completion_logprobs(m, &batch)))
+    };
+    let (model, report) = trainer.update(model, &rollout, policy).expect("update");
+    black_box(report);
+    model
+}
+
 /// Policy forward + loss + backward over all micro-batches; returns the gradients.
 fn forward_backward(w: &Workload) -> GradientsParams {
     let rows = w.rollout.rewards.len();
@@ -169,6 +220,15 @@ pub fn grpo(c: &mut Criterion) {
             )
         });
         if name == "S_trl_shape" {
+            let reference = w.model.valid();
+            let prompt = tokens(1, PROMPT_LEN, Qwen3Config::s().vocab_size, 3).remove(0);
+            group.bench_function(format!("step/{name}"), |b| {
+                b.iter_batched(
+                    || w.model.clone(),
+                    |m| whole_step(m, &reference, &prompt, w.config),
+                    BatchSize::LargeInput,
+                )
+            });
             continue;
         }
         group.bench_function(format!("fwd_bwd/{name}"), |b| {
