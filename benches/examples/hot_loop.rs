@@ -3,6 +3,7 @@
 //!
 //! `cargo run --release -p rzero-benches --example hot_loop -- train S 20`
 //! (workloads: `train`, `forward`, `sample`; presets `S`, `M`).
+#![expect(clippy::print_stdout, reason = "an example reports its timing")]
 
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
