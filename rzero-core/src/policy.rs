@@ -1,6 +1,7 @@
 //! A policy: one Qwen3 model with its tokenizer, used for sampling, scoring
 //! and training. Challenger and Solver are two policies.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
@@ -9,7 +10,7 @@ use rzero_model::chat::ChatMessage;
 use rzero_model::tokenizer::Tokenizer;
 use rzero_model::{
     Completion, GenerateOptions, HfQwen3Config, LoraConfig, LoraTarget, Qwen3, Qwen3Config,
-    SaveOptions, apply_lora, generate_seeded, load_peft_adapter, load_pretrained, merge_lora,
+    SaveOptions, apply_lora, generate_seeded_from, load_peft_adapter, load_pretrained, merge_lora,
     save_peft_adapter, save_pretrained,
 };
 
@@ -232,21 +233,48 @@ impl Policy {
 }
 
 impl Sampler for Policy {
+    /// At most `max_batch_rows` rows per generation call: whole prompts
+    /// with their `n` samples when they fit, else one prompt's samples over
+    /// several calls. Either way every sample draws its own RNG stream, so
+    /// the completions do not depend on the split.
     fn sample(&self, request: &SampleRequest) -> Result<Vec<Completion>> {
-        let per_call = (self.max_batch_rows / request.n.max(1)).max(1);
+        let n = request.n.max(1);
         let options = self.options(request)?;
         let seeds = request.prompt_seeds();
-        let mut out = Vec::with_capacity(request.prompts.len() * request.n);
-        for (chunk_index, chunk) in request.prompts.chunks(per_call).enumerate() {
-            let first = chunk_index * per_call;
-            let chunk_seeds = &seeds[first..first + chunk.len()];
-            let decoder = |ids: &[u32]| self.tokenizer.decode(ids, true);
-            let mut done =
-                generate_seeded(&self.model, chunk, chunk_seeds, &options, Some(&decoder))?;
+        let decoder = |ids: &[u32]| self.tokenizer.decode(ids, true);
+        let mut out = Vec::with_capacity(request.prompts.len() * n);
+        let mut call = |first: usize, prompts: &[Vec<u32>], samples: Range<usize>| -> Result<()> {
+            let options = GenerateOptions {
+                samples_per_prompt: samples.len(),
+                ..options.clone()
+            };
+            let seeds = &seeds[first..first + prompts.len()];
+            let mut done = generate_seeded_from(
+                &self.model,
+                prompts,
+                seeds,
+                samples.start,
+                &options,
+                Some(&decoder),
+            )?;
             for c in &mut done {
                 c.prompt_index += first;
             }
             out.extend(done);
+            Ok(())
+        };
+        if self.max_batch_rows >= n {
+            let per_call = self.max_batch_rows / n;
+            for (index, chunk) in request.prompts.chunks(per_call).enumerate() {
+                call(index * per_call, chunk, 0..n)?;
+            }
+        } else {
+            for p in 0..request.prompts.len() {
+                for start in (0..n).step_by(self.max_batch_rows) {
+                    let end = (start + self.max_batch_rows).min(n);
+                    call(p, &request.prompts[p..=p], start..end)?;
+                }
+            }
         }
         Ok(out)
     }

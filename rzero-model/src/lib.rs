@@ -78,6 +78,7 @@ pub use device::DeviceSpec;
 pub use error::{ModelError, Result};
 pub use generate::{
     Completion, FinishReason, GenerateOptions, TextDecoder, generate, generate_seeded,
+    generate_seeded_from,
 };
 pub use hf_config::HfQwen3Config;
 pub use logprobs::{

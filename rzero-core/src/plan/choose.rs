@@ -225,6 +225,14 @@ fn largest_fitting(max: u64, step: u64, fits: impl Fn(u64) -> bool) -> Option<u6
     (1..=max / step).rev().map(|k| k * step).find(|&r| fits(r))
 }
 
+/// Rows per generation call to try, most first: whole prompts' `n`
+/// samples (multiples of `n` up to `max`), then fewer rows of one prompt.
+fn sampling_rows(max: u64, n: u64) -> impl Iterator<Item = u64> {
+    let n = n.max(1);
+    let whole = (1..=max / n).rev().map(move |k| k * n);
+    whole.chain((1..n.min(max + 1)).rev())
+}
+
 /// Log-prob chunks to try, largest first: the run's, then halvings down
 /// to 64 when the chunk can be set.
 fn chunks(options: &PlanOptions) -> Vec<u64> {
@@ -379,9 +387,9 @@ fn plan_sampling(shape: &ModelShape, spec: &PhaseSpec, options: &PlanOptions) ->
     let budget = options.budget_bytes;
     let caps = options.capabilities;
     let fits = |rows| sampling_estimate(shape, spec, rows, caps).1.total() <= budget;
-    let fitting = largest_fitting(spec.max_rows, spec.granularity, fits);
+    let fitting = sampling_rows(spec.max_rows, spec.granularity).find(|&r| fits(r));
     let rows = if options.capabilities.sampling_rows {
-        fitting.unwrap_or(spec.granularity.max(1))
+        fitting.unwrap_or(1)
     } else {
         spec.max_rows
     };
@@ -398,10 +406,7 @@ fn plan_sampling(shape: &ModelShape, spec: &PhaseSpec, options: &PlanOptions) ->
                  call cannot be lowered (up to {})",
                 spec.max_rows
             ),
-            None => format!(
-                "does not fit even one prompt's {} row(s) per generation call",
-                spec.granularity
-            ),
+            None => "does not fit even one row per generation call".into(),
         });
     }
     plan

@@ -58,7 +58,8 @@ pub struct PhaseSpec {
     /// Most rows the run would use: an update's `micro_batch_rows` (capped
     /// by the rollouts of one optimizer step), a sampler's rows per call.
     pub max_rows: u64,
-    /// Rows come in multiples of this: the samples per prompt of a sampler, 1 for an update.
+    /// The samples per prompt of a sampler (a call holds whole prompts' samples,
+    /// or fewer rows of one prompt), 1 for an update.
     pub granularity: u64,
     /// Update: rollouts per optimizer step (`global_batch × G`).
     pub rows_per_step: u64,
@@ -145,13 +146,20 @@ fn sampling(
     remote: bool,
 ) -> PhaseSpec {
     let n = n.max(1) as u64;
-    let per_call = (rows_per_call as u64 / n).max(1);
+    let rows_per_call = (rows_per_call as u64).max(1);
+    // Whole prompts with their `n` samples per call, or one prompt's
+    // samples over several calls (`Policy::sample`).
+    let max_rows = if rows_per_call >= n {
+        (rows_per_call / n).min(prompts.max(1) as u64) * n
+    } else {
+        rows_per_call
+    };
     PhaseSpec {
         name,
         kind: PhaseKind::Sampling,
         prompt_tokens,
         new_tokens: sampling.max_new_tokens as u64,
-        max_rows: per_call.min(prompts.max(1) as u64) * n,
+        max_rows,
         granularity: n,
         rows_per_step: 0,
         score_rows: 0,

@@ -404,6 +404,42 @@ fn a_phase_that_cannot_fit_is_named_with_its_shortfall() {
     );
 }
 
+/// A sampler whose one prompt's `n` samples do not fit splits them over
+/// calls of fewer rows: the 0.6B paper run fits 20 GiB, its Solver votes
+/// (m = 10 per question) at fewer than 10 rows per call.
+#[test]
+fn samples_of_one_prompt_split_over_calls_to_fit() {
+    let q = ModelShape::qwen3_0_6b();
+    let plan = paper_plan(&q, 20 * GIB);
+    assert!(plan.fits, "{:?}", plan.worst());
+    let votes = plan.phase("challenger_solver_votes").unwrap();
+    assert_eq!(votes.spec.granularity, 10);
+    assert!((1..10).contains(&votes.micro_batch_rows), "{votes:?}");
+    assert!(votes.estimate_bytes <= 20 * GIB);
+    // One row more would not fit; the rows are the most that do.
+    let more = PhaseSpec {
+        max_rows: votes.micro_batch_rows + 1,
+        ..votes.spec.clone()
+    };
+    let unlimited = choose(&q, &[more], &PlanOptions::new(u64::MAX / 4), false);
+    assert!(unlimited.phases[0].estimate_bytes > 20 * GIB);
+    // Candidate rows: whole prompts first, then parts of one prompt.
+    let s = sampler(30, 10, 200, 4096);
+    let roomy = plan_one(&q, &s, true);
+    assert_eq!(roomy.micro_batch_rows, 30);
+    // A budget below one prompt's 10 rows (but above one row) gets 1..10 rows.
+    let one = plan_one(&q, &sampler(1, 1, 200, 4096), true).estimate_bytes;
+    let ten = plan_one(&q, &sampler(10, 10, 200, 4096), true).estimate_bytes;
+    let budget = (one + ten) / 2;
+    let tight = choose(&q, &[s], &PlanOptions::for_device(budget, true), false);
+    let rows = tight.phases[0].micro_batch_rows;
+    assert!(
+        tight.fits && (1..10).contains(&rows),
+        "{:?}",
+        tight.phases[0]
+    );
+}
+
 #[test]
 fn capabilities_change_the_estimates_as_documented() {
     let shape = ModelShape::qwen3_0_6b();
@@ -591,10 +627,9 @@ fn memory_settings_carry_the_lowered_rows_back_into_the_run() {
         false,
     );
     for p in &again.phases {
-        // A prompt's samples stay in one call: at least `n` rows.
-        let cap = (memory.sampling_rows as u64).max(p.spec.granularity);
+        // Whole prompts, or fewer rows of one prompt: never more rows than set.
         if p.kind == PhaseKind::Sampling && p.fits {
-            assert!(p.micro_batch_rows <= cap, "{p:?}");
+            assert!(p.micro_batch_rows <= memory.sampling_rows as u64, "{p:?}");
         }
     }
     assert_eq!(again.memory_settings(&config.memory), config.memory);

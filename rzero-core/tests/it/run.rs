@@ -368,3 +368,32 @@ fn a_lora_run_trains_adapters_saves_merged_checkpoints_and_resumes_identically()
     assert!(last(&run).contains_key("adapter/adapter_model.safetensors"));
     assert_eq!(last(&split), last(&run), "resumed checkpoint differs");
 }
+
+/// Rows per generation call below the votes per question split each
+/// question's samples over calls; the completions equal one call's.
+#[test]
+fn a_policy_splits_a_prompts_samples_over_calls_of_fewer_rows() {
+    use rzero_core::policy::{Policy, SampleRequest, Sampler};
+    let mut policy = Policy::load(&base_model(), &Device::flex()).expect("load");
+    let request = SampleRequest {
+        prompts: vec![vec![1, 2, 3], vec![7, 8]],
+        n: 5,
+        sampling: rzero_core::config::SamplingConfig {
+            temperature: 1.0,
+            top_p: 1.0,
+            top_k: -1,
+            max_new_tokens: 8,
+        },
+        seed: 3,
+    };
+    policy.max_batch_rows = 10;
+    let whole = policy.sample(&request).expect("one call");
+    policy.max_batch_rows = 2;
+    let split = policy.sample(&request).expect("calls of 2 rows");
+    assert_eq!(whole.len(), 10);
+    assert_eq!(split.len(), 10);
+    for (i, (a, b)) in whole.iter().zip(&split).enumerate() {
+        assert_eq!((b.prompt_index, b.sample_index), (i / 5, i % 5));
+        assert_eq!(a.token_ids, b.token_ids, "row {i}");
+    }
+}

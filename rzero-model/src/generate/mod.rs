@@ -140,6 +140,21 @@ pub fn generate_seeded<P: AsRef<[u32]>>(
     options: &GenerateOptions,
     decoder: Option<&dyn TextDecoder>,
 ) -> Result<Vec<Completion>> {
+    generate_seeded_from(model, prompts, prompt_seeds, 0, options, decoder)
+}
+
+/// [`generate_seeded`] for samples `first_sample..first_sample + n` of each
+/// prompt (`n = options.samples_per_prompt`): the same RNG streams and
+/// `sample_index` as those samples of one larger call, so one prompt's
+/// samples can be split over calls of fewer rows (a smaller KV cache).
+pub fn generate_seeded_from<P: AsRef<[u32]>>(
+    model: &Qwen3,
+    prompts: &[P],
+    prompt_seeds: &[u64],
+    first_sample: usize,
+    options: &GenerateOptions,
+    decoder: Option<&dyn TextDecoder>,
+) -> Result<Vec<Completion>> {
     if prompt_seeds.len() != prompts.len() {
         return Err(ModelError::BadRequest {
             reason: format!(
@@ -149,8 +164,13 @@ pub fn generate_seeded<P: AsRef<[u32]>>(
             ),
         });
     }
-    let seed_of = |p: usize, s: usize| sample_seed(prompt_seeds[p], 0, 0, s as u64);
-    generate_rows(model, prompts, options, decoder, &seed_of)
+    let seed_of =
+        |p: usize, s: usize| sample_seed(prompt_seeds[p], 0, 0, (first_sample + s) as u64);
+    let mut out = generate_rows(model, prompts, options, decoder, &seed_of)?;
+    for c in &mut out {
+        c.sample_index += first_sample;
+    }
+    Ok(out)
 }
 
 fn generate_rows<P: AsRef<[u32]>>(

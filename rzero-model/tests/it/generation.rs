@@ -2,7 +2,10 @@
 
 use burn::prelude::*;
 use rzero_model::sampling::Sampling;
-use rzero_model::{FinishReason, GenerateOptions, ModelError, Result, generate, generate_seeded};
+use rzero_model::{
+    FinishReason, GenerateOptions, ModelError, Result, generate, generate_seeded,
+    generate_seeded_from,
+};
 
 use crate::common::{device, expected, load, max_abs_diff, single, to_vec};
 
@@ -111,6 +114,42 @@ fn prompt_seeds_make_each_prompt_independent_of_its_batch() {
     }
     let err = generate_seeded(&model, &prompts, &[1], &options, None).unwrap_err();
     assert!(matches!(err, ModelError::BadRequest { .. }), "{err}");
+}
+
+/// One prompt's samples split over calls of fewer rows are the samples of
+/// the one call, token for token, with the same `sample_index`.
+#[test]
+fn samples_split_over_calls_equal_one_call() {
+    let (model, _) = load("qwen3_s_tied");
+    let options = |n| GenerateOptions {
+        max_new_tokens: 12,
+        samples_per_prompt: n,
+        sampling: Sampling::Temperature { temperature: 1.0 },
+        ..GenerateOptions::default()
+    };
+    let prompts = vec![vec![1u32, 2, 3], vec![9, 8, 7, 6]];
+    let seeds = [5u64, 6];
+    let whole = generate_seeded(&model, &prompts, &seeds, &options(5), None).unwrap();
+    for (p, prompt) in prompts.iter().enumerate() {
+        let one = std::slice::from_ref(prompt);
+        let mut split = Vec::new();
+        for (first, n) in [(0, 2), (2, 1), (3, 2)] {
+            split.extend(
+                generate_seeded_from(&model, one, &seeds[p..=p], first, &options(n), None).unwrap(),
+            );
+        }
+        for (s, (got, want)) in split.iter().zip(&whole[5 * p..5 * p + 5]).enumerate() {
+            assert_eq!(got.sample_index, s);
+            assert_eq!(got.token_ids, want.token_ids, "prompt {p} sample {s}");
+            assert_eq!(got.logprobs, want.logprobs, "prompt {p} sample {s}");
+        }
+    }
+    // The five samples are not all one stream.
+    assert!(
+        whole[..5]
+            .windows(2)
+            .any(|w| w[0].token_ids != w[1].token_ids)
+    );
 }
 
 #[test]
