@@ -108,8 +108,9 @@ impl<'a> View<'a> {
 }
 
 /// Fewest multiply-adds (`b · h · L · d`) for which rows are split over
-/// rayon's threads.
-const PARALLEL_MIN_WORK: usize = 1 << 16;
+/// rayon's threads: waking a worker costs more than a short context's
+/// attention (see `small_matmul::kernel`'s threshold).
+const PARALLEL_MIN_WORK: usize = 1 << 20;
 
 /// The attention of every (row, query head); `[b, h, d]` flattened. Rows
 /// go to rayon's threads when the work pays for the hand-off; each row is

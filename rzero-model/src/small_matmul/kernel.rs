@@ -109,8 +109,11 @@ pub fn matmul(isa: Isa, x: &[f32], w: &[f32], out: &mut [f32], dims: Dims) {
 }
 
 /// Fewest multiply-adds for which [`matmul_parallel`] splits the rows:
-/// below it the hand-off to another thread costs more than it saves.
-const PARALLEL_MIN_WORK: usize = 1 << 19;
+/// below it the hand-off to another thread costs more than it saves. Waking
+/// a sleeping rayon worker costs tens of µs on the 2-vCPU machine (a third
+/// of an S decode step's profile was the scheduler at `1 << 19`); a decode
+/// step's projections of up to 16 × 256 × 768 stay on one thread.
+const PARALLEL_MIN_WORK: usize = 1 << 22;
 
 /// [`matmul`] with the rows split into one contiguous block per rayon
 /// thread (blocks a multiple of 4 rows, so tiles stay whole) when `m · k · n`
