@@ -31,12 +31,12 @@ use rows::Row;
 ///
 /// Implemented for closures `Fn(&[u32]) -> Result<String>` and for the
 /// crate's tokenizer (special tokens skipped).
-pub trait TextDecoder {
+pub trait TextDecoder: Sync {
     /// The text of `ids`.
     fn decode_text(&self, ids: &[u32]) -> Result<String>;
 }
 
-impl<F: Fn(&[u32]) -> Result<String>> TextDecoder for F {
+impl<F: Fn(&[u32]) -> Result<String> + Sync> TextDecoder for F {
     fn decode_text(&self, ids: &[u32]) -> Result<String> {
         self(ids)
     }
@@ -118,7 +118,7 @@ pub struct Completion {
 /// off it (`valid()`), since inference there is several times slower, and
 /// LoRA adapters are merged into a copy ([`crate::lora::merge_lora`]) rather
 /// than recomposed at every decoding step.
-pub fn generate<P: AsRef<[u32]>>(
+pub fn generate<P: AsRef<[u32]> + Sync>(
     model: &Qwen3,
     prompts: &[P],
     options: &GenerateOptions,
@@ -133,7 +133,7 @@ pub fn generate<P: AsRef<[u32]>>(
 /// stream that [`generate`] gives a lone prompt with `seed = prompt_seeds[p]`.
 /// Batching prompts together (locally or on a server) then changes no RNG
 /// stream.
-pub fn generate_seeded<P: AsRef<[u32]>>(
+pub fn generate_seeded<P: AsRef<[u32]> + Sync>(
     model: &Qwen3,
     prompts: &[P],
     prompt_seeds: &[u64],
@@ -147,7 +147,7 @@ pub fn generate_seeded<P: AsRef<[u32]>>(
 /// prompt (`n = options.samples_per_prompt`): the same RNG streams and
 /// `sample_index` as those samples of one larger call, so one prompt's
 /// samples can be split over calls of fewer rows (a smaller KV cache).
-pub fn generate_seeded_from<P: AsRef<[u32]>>(
+pub fn generate_seeded_from<P: AsRef<[u32]> + Sync>(
     model: &Qwen3,
     prompts: &[P],
     prompt_seeds: &[u64],
@@ -173,12 +173,15 @@ pub fn generate_seeded_from<P: AsRef<[u32]>>(
     Ok(out)
 }
 
-fn generate_rows<P: AsRef<[u32]>>(
+/// The sample seed of (prompt, sample).
+type SeedOf<'a> = &'a (dyn Fn(usize, usize) -> u64 + Sync);
+
+fn generate_rows<P: AsRef<[u32]> + Sync>(
     model: &Qwen3,
     prompts: &[P],
     options: &GenerateOptions,
     decoder: Option<&dyn TextDecoder>,
-    seed_of: &dyn Fn(usize, usize) -> u64,
+    seed_of: SeedOf<'_>,
 ) -> Result<Vec<Completion>> {
     validate(model, prompts, options, decoder.is_some())?;
     let device = model.embed_tokens.weight.device();
@@ -189,6 +192,50 @@ fn generate_rows<P: AsRef<[u32]>>(
     } else {
         model
     };
+    if prompts.len() < 2 || !decode_in_halves(model, prompts.len() * options.samples_per_prompt) {
+        return decode_batch(model, prompts, options, decoder, seed_of);
+    }
+    // Every row draws its own stream and is computed alone, so the halves'
+    // completions are those of one batch.
+    let mid = prompts.len() / 2;
+    let late_seed = |p: usize, s: usize| seed_of(mid + p, s);
+    let (early, late) = rayon::join(
+        || decode_batch(model, &prompts[..mid], options, decoder, seed_of),
+        || decode_batch(model, &prompts[mid..], options, decoder, &late_seed),
+    );
+    let mut out = early?;
+    out.extend(late?.into_iter().map(|mut c| {
+        c.prompt_index += mid;
+        c
+    }));
+    Ok(out)
+}
+
+/// Whether `rows` rows decode faster as two batches on two threads than as
+/// one: on flex, when a decode step's largest layer product is too small for
+/// the kernels to split it over threads themselves (waking a worker per op
+/// costs more than the op); a bigger model splits inside each op instead.
+fn decode_in_halves(model: &Qwen3, rows: usize) -> bool {
+    let device = model.embed_tokens.weight.device();
+    let [_, hidden] = model.embed_tokens.weight.dims();
+    let widest = model
+        .layers
+        .first()
+        .map_or(0, |l| l.mlp.gate_proj.weight.dims()[1])
+        .max(hidden);
+    rayon::current_num_threads() > 1
+        && crate::small_matmul::uses_small_kernel(&device)
+        && rows * hidden * widest < crate::small_matmul::kernel::PARALLEL_MIN_WORK
+}
+
+/// One batch: prefill, then decode steps until every row is done.
+fn decode_batch<P: AsRef<[u32]>>(
+    model: &Qwen3,
+    prompts: &[P],
+    options: &GenerateOptions,
+    decoder: Option<&dyn TextDecoder>,
+    seed_of: SeedOf<'_>,
+) -> Result<Vec<Completion>> {
     let device = model.embed_tokens.weight.device();
     let n = options.samples_per_prompt;
     let mut rows: Vec<Row> = (0..prompts.len() * n)

@@ -113,7 +113,7 @@ pub fn matmul(isa: Isa, x: &[f32], w: &[f32], out: &mut [f32], dims: Dims) {
 /// a sleeping rayon worker costs tens of µs on the 2-vCPU machine (a third
 /// of an S decode step's profile was the scheduler at `1 << 19`); a decode
 /// step's projections of up to 16 × 256 × 768 stay on one thread.
-const PARALLEL_MIN_WORK: usize = 1 << 22;
+pub(crate) const PARALLEL_MIN_WORK: usize = 1 << 22;
 
 /// [`matmul`] with the rows split into one contiguous block per rayon
 /// thread (blocks a multiple of 4 rows, so tiles stay whole) when `m · k · n`

@@ -152,6 +152,41 @@ fn samples_split_over_calls_equal_one_call() {
     );
 }
 
+/// A small model's batch decodes as two halves on two threads: the
+/// completions (ids, log-probs, indices) are those of one batch on one thread.
+#[test]
+fn two_threads_decode_halves_that_equal_one_batch() {
+    let (model, _) = load("qwen3_s_tied");
+    let options = GenerateOptions {
+        max_new_tokens: 12,
+        samples_per_prompt: 2,
+        sampling: Sampling::Temperature { temperature: 1.0 },
+        ..GenerateOptions::default()
+    };
+    let prompts = vec![
+        vec![1u32, 2, 3],
+        vec![9, 8, 7, 6],
+        vec![5],
+        vec![4, 4, 2, 1, 3],
+    ];
+    let seeds = [1u64, 2, 3, 4];
+    let on = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| generate_seeded(&model, &prompts, &seeds, &options, None).unwrap())
+    };
+    let (one, two) = (on(1), on(2));
+    assert_eq!(one.len(), 8);
+    for (i, (a, b)) in one.iter().zip(&two).enumerate() {
+        assert_eq!((b.prompt_index, b.sample_index), (i / 2, i % 2));
+        assert_eq!((a.prompt_index, a.sample_index), (i / 2, i % 2));
+        assert_eq!(a.token_ids, b.token_ids, "row {i}");
+        assert_eq!(a.logprobs, b.logprobs, "row {i}");
+    }
+}
+
 #[test]
 fn stops_at_eos_stop_string_and_length() {
     let (model, _) = load("qwen3_s_tied");
