@@ -212,9 +212,9 @@ fn generate_rows<P: AsRef<[u32]> + Sync>(
 }
 
 /// Whether `rows` rows decode faster as two batches on two threads than as
-/// one: on flex, when a decode step's largest layer product is too small for
-/// the kernels to split it over threads themselves (waking a worker per op
-/// costs more than the op); a bigger model splits inside each op instead.
+/// one: on flex, when a half's decode-step layer products are too small for
+/// the kernels to split them over threads themselves (waking a worker per
+/// op costs more than the op); a bigger model splits inside each op instead.
 fn decode_in_halves(model: &Qwen3, rows: usize) -> bool {
     let device = model.embed_tokens.weight.device();
     let [_, hidden] = model.embed_tokens.weight.dims();
@@ -225,7 +225,7 @@ fn decode_in_halves(model: &Qwen3, rows: usize) -> bool {
         .max(hidden);
     rayon::current_num_threads() > 1
         && crate::small_matmul::uses_small_kernel(&device)
-        && rows * hidden * widest < crate::small_matmul::kernel::PARALLEL_MIN_WORK
+        && rows.div_ceil(2) * hidden * widest < crate::small_matmul::kernel::PARALLEL_MIN_WORK
 }
 
 /// One batch: prefill, then decode steps until every row is done.
