@@ -218,11 +218,10 @@ fn gib(bytes: u64) -> String {
     }
 }
 
-/// The largest multiple of `step` up to `max` for which `fits` holds
-/// (estimates grow with rows, so the first one found going down).
-fn largest_fitting(max: u64, step: u64, fits: impl Fn(u64) -> bool) -> Option<u64> {
-    let step = step.max(1);
-    (1..=max / step).rev().map(|k| k * step).find(|&r| fits(r))
+/// The largest rows up to `max` for which `fits` holds (estimates grow
+/// with rows, so the first one found going down).
+fn largest_fitting(max: u64, fits: impl Fn(u64) -> bool) -> Option<u64> {
+    (1..=max).rev().find(|&r| fits(r))
 }
 
 /// Rows per generation call to try, most first: whole prompts' `n`
@@ -286,7 +285,7 @@ fn best_update(
             let Some(score_rows) = score_rows else {
                 continue;
             };
-            if let Some(rows) = largest_fitting(spec.max_rows, 1, |rows| fits(at(rows, score_rows)))
+            if let Some(rows) = largest_fitting(spec.max_rows, |rows| fits(at(rows, score_rows)))
                 && best.is_none_or(|b| rows > b.rows)
             {
                 best = Some(at(rows, score_rows));
