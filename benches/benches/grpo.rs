@@ -13,9 +13,10 @@
 //!
 //! `step/S_trl_shape` is the whole step on TRL's shape, as rzero's loop runs
 //! it (`rzero_core::train::grpo_update`): sample 8 × 64 tokens from the
-//! policy's plain view, reward, old log-probs from the policy and reference
-//! log-probs from the frozen model (both on the plain device), then the
-//! update. Peer: `grpo_trl.py` (TRL's `GRPOTrainer` step, same shape).
+//! policy's plain view, reward, reference log-probs from the frozen model
+//! (on the plain device), then the update, whose one optimizer step takes
+//! its old log-probs from its own forward pass (as TRL does with one
+//! iteration). Peer: `grpo_trl.py` (TRL's `GRPOTrainer` step, same shape).
 
 use std::hint::black_box;
 use std::ops::Range;
@@ -26,8 +27,9 @@ use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::prelude::*;
 use criterion::{BatchSize, Criterion};
 use rzero_grpo::{
-    AdamW, GrpoConfig, GrpoError, GrpoTrainer, LossInputs, PolicyOutput, RolloutBatch, StepShare,
-    clip_coefficient, global_grad_norm, group_advantages, grpo_loss, log_probs_in_chunks,
+    AdamW, GrpoConfig, GrpoError, GrpoTrainer, LossInputs, OldLogProbs, PolicyOutput, RolloutBatch,
+    StepShare, clip_coefficient, global_grad_norm, group_advantages, grpo_loss,
+    log_probs_in_chunks,
 };
 use rzero_model::sampling::Sampling;
 use rzero_model::{
@@ -44,6 +46,8 @@ struct Workload {
     micro: Vec<CompletionBatch>,
     /// The same on the plain device, for the reference forward.
     micro_plain: Vec<CompletionBatch>,
+    /// The rollout's old log-probs, `[rows, t]`.
+    old: Tensor<2>,
     rollout: RolloutBatch,
     config: GrpoConfig,
 }
@@ -102,10 +106,11 @@ fn workload(config: Qwen3Config, prompts: usize, group: usize) -> Workload {
             rewards: (0..rows)
                 .map(|i| f32::from(u8::from((i * 7) % 3 == 0)))
                 .collect(),
-            old_log_probs: old.clone(),
-            ref_log_probs: Some(old),
+            old_log_probs: old.clone().into(),
+            ref_log_probs: Some(old.clone()),
             mask,
         },
+        old,
         model,
         micro,
         micro_plain,
@@ -148,12 +153,12 @@ fn whole_step(model: Qwen3, reference: &Qwen3, prompt: &[u32], config: GrpoConfi
         .map(|c| c.iter().filter(|&&t| t == 7).count() as f32 / c.len().max(1) as f32)
         .collect();
     let prompts = vec![prompt.to_vec(); completions.len()];
-    let scoring = CompletionBatch::new(&sampler, &prompts, &completions, &plain).expect("tokens");
-    let old = completion_logprobs(&sampler, &scoring);
     drop(sampler);
+    let scoring = CompletionBatch::new(reference, &prompts, &completions, &plain).expect("tokens");
+    // One optimizer step: its forward pass gives the old log-probs.
     let rollout = RolloutBatch {
         rewards,
-        old_log_probs: old,
+        old_log_probs: OldLogProbs::FirstStepFromPolicy { later: None },
         ref_log_probs: Some(completion_logprobs(reference, &scoring)),
         mask: Tensor::ones([completions.len(), COMPLETION_LEN], &plain),
     };
@@ -187,7 +192,7 @@ fn forward_backward(w: &Workload) -> GradientsParams {
         let take = |t: &Tensor<2>| t.clone().slice(r.clone());
         let inputs = LossInputs {
             log_probs: completion_logprobs(&w.model, mb),
-            old_log_probs: take(&w.rollout.old_log_probs),
+            old_log_probs: take(&w.old),
             ref_log_probs: w.rollout.ref_log_probs.as_ref().map(take),
             advantages: adv.clone().slice(r.clone()),
             mask: take(&w.rollout.mask),

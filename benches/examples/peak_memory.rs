@@ -98,7 +98,7 @@ fn grpo(config: Qwen3Config, steps: usize) {
     .expect("scored");
     let rollout = RolloutBatch {
         rewards: (0..rows).map(|i| f32::from(u8::from(i % 3 == 0))).collect(),
-        old_log_probs: old.clone(),
+        old_log_probs: old.clone().into(),
         ref_log_probs: Some(old),
         mask: Tensor::ones([rows, 64], &plain),
     };

@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::time::Instant;
 
 use burn::prelude::*;
-use rzero_grpo::{GrpoTrainer, PolicyOutput, RolloutBatch, UpdateReport};
+use rzero_grpo::{GrpoTrainer, OldLogProbs, PolicyOutput, RolloutBatch, UpdateReport};
 use rzero_model::{CompletionBatch, Qwen3, completion_logprobs_chunked};
 
 use crate::error::Result;
@@ -68,14 +68,19 @@ fn score(model: &Qwen3, r: &Rollouts, rows: Range<usize>, at: Scoring) -> Result
     Ok(pad_to(logprobs, at.width))
 }
 
-/// Log-probs of every row under `model` (no autodiff), `[n, width]`, as
-/// host data, `rows` rows per forward pass.
-fn score_all(model: &Qwen3, r: &Rollouts, rows: usize, at: Scoring) -> Result<TensorData> {
-    let n = r.prompts.len();
+/// Log-probs of rows `which` under `model` (no autodiff),
+/// `[which.len(), width]`, as host data, `rows` rows per forward pass.
+fn score_all(
+    model: &Qwen3,
+    r: &Rollouts,
+    which: Range<usize>,
+    rows: usize,
+    at: Scoring,
+) -> Result<TensorData> {
     let rows = rows.max(1);
     let mut parts = Vec::new();
-    for start in (0..n).step_by(rows) {
-        parts.push(score(model, r, start..(start + rows).min(n), at)?);
+    for start in which.clone().step_by(rows) {
+        parts.push(score(model, r, start..(start + rows).min(which.end), at)?);
     }
     Ok(Tensor::cat(parts, 0).into_data())
 }
@@ -88,10 +93,11 @@ fn mask_data(r: &Rollouts, width: usize) -> TensorData {
     TensorData::new(mask, [r.prompts.len(), width])
 }
 
-fn max_gap(old: &TensorData, r: &Rollouts, width: usize) -> f32 {
+/// Largest |old − sampled| log-prob, `old` `[sampled.len(), width]`.
+fn max_gap(old: &TensorData, sampled: &[Vec<f32>], width: usize) -> f32 {
     let old: Vec<f32> = old.clone().try_into_vec::<f32>().unwrap_or_default();
     let mut gap = 0.0f32;
-    for (i, sampled) in r.sampled_logprobs.iter().enumerate() {
+    for (i, sampled) in sampled.iter().enumerate() {
         for (k, &s) in sampled.iter().enumerate() {
             if let Some(&o) = old.get(i * width + k) {
                 gap = gap.max((o - s).abs());
@@ -105,8 +111,11 @@ fn max_gap(old: &TensorData, r: &Rollouts, width: usize) -> f32 {
 /// model of the KL term (on a plain device), if β > 0. `memory` gives the
 /// rows per scoring pass and the log-prob chunk.
 ///
-/// Old log-probs are recomputed with a forward pass before the update (as
-/// verl does), and their gap to the sampler's log-probs is reported. The
+/// Old log-probs are the policy's own before the update (as verl
+/// recomputes them): the first optimizer step's rows come from that step's
+/// forward pass, the later steps' rows from a scoring pass before the
+/// update ([`OldLogProbs::FirstStepFromPolicy`]). Their gap to the
+/// sampler's log-probs is reported. The
 /// policy's weights move into the trainer for the update, so only one copy
 /// of them is resident; on an error the policy keeps its weights only if
 /// the failure came before the update started.
@@ -132,11 +141,26 @@ pub fn grpo_update(
     let started = Instant::now();
     // The plain view shares the policy's buffers: dropped before the update
     // so that the optimizer can release the pre-update weights.
-    let old = score_all(&policy.model.valid(), rollouts, memory.score_rows, at)?;
-    let max_logprob_gap = max_gap(&old, rollouts, width);
+    let n = rollouts.prompts.len();
+    let first = trainer.first_step_rows(n);
+    let later = if first < n {
+        let old = score_all(
+            &policy.model.valid(),
+            rollouts,
+            first..n,
+            memory.score_rows,
+            at,
+        )?;
+        Some(old)
+    } else {
+        None
+    };
+    let mut max_logprob_gap = later.as_ref().map_or(0.0, |old| {
+        max_gap(old, &rollouts.sampled_logprobs[first..], width)
+    });
     let reference = match reference {
         Some(model) => Some(Tensor::from_data(
-            score_all(model, rollouts, memory.score_rows, at)?,
+            score_all(model, rollouts, 0..n, memory.score_rows, at)?,
             &device,
         )),
         None => None,
@@ -145,7 +169,9 @@ pub fn grpo_update(
     let started = Instant::now();
     let batch = RolloutBatch {
         rewards: rollouts.rewards.clone(),
-        old_log_probs: Tensor::from_data(old, &device),
+        old_log_probs: OldLogProbs::FirstStepFromPolicy {
+            later: later.map(|old| Tensor::from_data(old, &device)),
+        },
         ref_log_probs: reference,
         mask: Tensor::from_data(mask_data(rollouts, width), &device),
     };
@@ -153,7 +179,14 @@ pub fn grpo_update(
     // pre-update weight alive beside the updated one.
     let model = policy.take_model();
     let (model, report) = trainer.update(model, &batch, |m: &Qwen3, rows: Range<usize>| {
-        score(m, rollouts, rows, at).map(PolicyOutput::new)
+        let log_probs = score(m, rollouts, rows.clone(), at)?;
+        if rows.start < first {
+            // The first step's old log-probs: the same gap check.
+            let old = log_probs.clone().inner().into_data();
+            let sampled = &rollouts.sampled_logprobs[rows.clone()];
+            max_logprob_gap = max_logprob_gap.max(max_gap(&old, sampled, width));
+        }
+        Ok::<_, crate::error::CoreError>(PolicyOutput::new(log_probs))
     })?;
     policy.model = model;
     Ok(TrainOutcome {

@@ -85,7 +85,7 @@ fn main() -> Result<(), GrpoError> {
         let n = tokens.len();
         let batch = RolloutBatch {
             rewards,
-            old_log_probs: current.log_probs(&tokens, 0..n),
+            old_log_probs: current.log_probs(&tokens, 0..n).into(),
             ref_log_probs: Some(reference.log_probs(&tokens, 0..n)),
             mask: Tensor::ones([n, LEN], &plain),
         };

@@ -55,7 +55,7 @@
 //! let old = log_probs(&model.valid(), 0..4)?.log_probs;
 //! let batch = RolloutBatch {
 //!     rewards: vec![1.0, 0.0, 0.0, 0.0],
-//!     old_log_probs: old.clone(),
+//!     old_log_probs: old.clone().into(),
 //!     ref_log_probs: Some(old),
 //!     mask: Tensor::from_data([[1.0, 1.0, 1.0], [1.0, 1.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 1.0]], &device.clone().inner()),
 //! };
@@ -103,4 +103,4 @@ pub use metrics::{StepMetrics, UpdateReport};
 pub use objective::{ClipConfig, Surrogate, clipped_surrogate, importance_ratio};
 pub use schedule::LrSchedule;
 pub use score::log_probs_in_chunks;
-pub use update::{GrpoTrainer, PolicyOutput, RolloutBatch};
+pub use update::{GrpoTrainer, OldLogProbs, PolicyOutput, RolloutBatch};

@@ -38,12 +38,80 @@ impl PolicyOutput {
 pub struct RolloutBatch {
     /// One reward per rollout, `[n]`; rollouts `g·G .. (g+1)·G` share prompt `g`.
     pub rewards: Vec<f32>,
-    /// Log-probs of the sampled tokens at rollout time, `[n, t]`.
-    pub old_log_probs: Tensor<2>,
+    /// Log-probs of the sampled tokens under the policy before the update.
+    pub old_log_probs: OldLogProbs,
     /// Log-probs under the frozen reference, `[n, t]`; required when β > 0.
     pub ref_log_probs: Option<Tensor<2>>,
     /// Completion mask, `[n, t]`: 1.0 on completion tokens, 0.0 on padding.
     pub mask: Tensor<2>,
+}
+
+/// The "old" log-probs of the importance ratio: the policy's, before the
+/// update.
+#[derive(Debug, Clone)]
+pub enum OldLogProbs {
+    /// Scored for every rollout before the update, `[n, t]`.
+    Scored(Tensor<2>),
+    /// The first optimizer step's rows are scored by that step's own
+    /// forward pass, detached, since the model has not moved yet (`ρ = 1`,
+    /// as TRL does with one iteration; verl's recomputation gives the same
+    /// values). This saves a forward pass over those rows. `later` holds
+    /// the rows of the later steps, scored before the update, `[n − f, t]`
+    /// with `f` from [`GrpoTrainer::first_step_rows`]; `None` when the
+    /// batch is one step.
+    FirstStepFromPolicy {
+        /// Log-probs of rows `f..n`.
+        later: Option<Tensor<2>>,
+    },
+}
+
+impl From<Tensor<2>> for OldLogProbs {
+    fn from(scored: Tensor<2>) -> Self {
+        Self::Scored(scored)
+    }
+}
+
+impl OldLogProbs {
+    /// Checks the shape against `n` rollouts of `t` tokens, `first` of
+    /// them in the first step.
+    fn check(&self, n: usize, t: usize, first: usize) -> Result<(), GrpoError> {
+        match self {
+            Self::Scored(old) => check_shape("old_log_probs", &old.dims(), [n, t]),
+            Self::FirstStepFromPolicy { later: Some(old) } => {
+                check_shape("old_log_probs (later steps)", &old.dims(), [n - first, t])
+            }
+            Self::FirstStepFromPolicy { later: None } if first < n => {
+                Err(GrpoError::MissingInput {
+                    name: "old_log_probs (later steps)",
+                    reason: "the batch spans more than one optimizer step",
+                })
+            }
+            Self::FirstStepFromPolicy { later: None } => Ok(()),
+        }
+    }
+
+    /// The old log-probs of `rows` (inside one step), given the policy's
+    /// current log-probs of those rows; `first` rows are in the first step.
+    fn rows(
+        &self,
+        rows: Range<usize>,
+        current: &Tensor<2>,
+        first: usize,
+    ) -> Result<Tensor<2>, GrpoError> {
+        Ok(match self {
+            Self::Scored(old) => old.clone().slice(rows),
+            Self::FirstStepFromPolicy { .. } if rows.start < first => current.clone().inner(),
+            Self::FirstStepFromPolicy { later: Some(later) } => {
+                later.clone().slice(rows.start - first..rows.end - first)
+            }
+            Self::FirstStepFromPolicy { later: None } => {
+                return Err(GrpoError::MissingInput {
+                    name: "old_log_probs (later steps)",
+                    reason: "the batch spans more than one optimizer step",
+                });
+            }
+        })
+    }
 }
 
 /// Runs GRPO updates and owns the optimizer state and step counter.
@@ -182,6 +250,14 @@ impl GrpoTrainer {
         self.step
     }
 
+    /// Rows of an `n`-rollout batch in its first optimizer step (see
+    /// [`OldLogProbs::FirstStepFromPolicy`]).
+    pub fn first_step_rows(&self, n: usize) -> usize {
+        (self.config.global_batch * self.config.group_size)
+            .max(1)
+            .min(n)
+    }
+
     /// Train `model` on one rollout batch.
     ///
     /// The batch is split into mini-batches of `global_batch` prompts,
@@ -203,9 +279,9 @@ impl GrpoTrainer {
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let n = batch.rewards.len();
-        let [_, t] = batch.old_log_probs.dims();
-        check_shape("old_log_probs", &batch.old_log_probs.dims(), [n, t])?;
+        let [_, t] = batch.mask.dims();
         check_shape("mask", &batch.mask.dims(), [n, t])?;
+        batch.old_log_probs.check(n, t, self.first_step_rows(n))?;
         if let Some(r) = &batch.ref_log_probs {
             check_shape("ref_log_probs", &r.dims(), [n, t])?;
         } else if self.config.settings.loss.kl.beta != 0.0 {
@@ -215,7 +291,7 @@ impl GrpoTrainer {
             });
         }
         let rewards = RewardStats::new(&batch.rewards, self.config.group_size)?;
-        let device = batch.old_log_probs.device();
+        let device = batch.mask.device();
         let reward_tensor = Tensor::from_data(TensorData::new(batch.rewards.clone(), [n]), &device);
         let advantages = group_advantages(
             reward_tensor,
@@ -339,7 +415,8 @@ impl GrpoTrainer {
         let metrics_device = batch.mask.device();
         let mut sums: Option<StepSums<Tensor<1>>> = None;
         let mut entropy: Option<Vec<Tensor<1>>> = Some(Vec::new());
-        let [_, t] = batch.mask.dims();
+        let [n, t] = batch.mask.dims();
+        let first = self.first_step_rows(n);
         for rows in ranges {
             let policy_error = |source: E| GrpoError::Policy {
                 start: rows.start,
@@ -353,7 +430,10 @@ impl GrpoTrainer {
             let mask = take(&batch.mask);
             let inputs = LossInputs {
                 log_probs: out.log_probs.clone(),
-                old_log_probs: take(&batch.old_log_probs),
+                old_log_probs: batch
+                    .old_log_probs
+                    .rows(rows.clone(), &out.log_probs, first)?
+                    .to_device(&target),
                 ref_log_probs: batch.ref_log_probs.as_ref().map(take),
                 advantages: advantages.clone().slice(rows.clone()).to_device(&target),
                 mask: mask.clone(),

@@ -5,7 +5,9 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rzero_grpo::{AdamW, AdamWConfig, GrpoError, GrpoTrainer, LrSchedule, PolicyOutput};
+use rzero_grpo::{
+    AdamW, AdamWConfig, GrpoError, GrpoTrainer, LrSchedule, OldLogProbs, PolicyOutput, RolloutBatch,
+};
 
 use crate::common::values;
 use crate::learning::{GROUP, config};
@@ -46,6 +48,57 @@ fn a_skipped_step_does_not_advance_the_lr_schedule() {
         lrs(&after),
         [(2, lr * 2.0 / 8.0, false), (3, lr * 3.0 / 8.0, false)]
     );
+}
+
+#[test]
+fn first_step_old_log_probs_from_the_policy_equal_scored_ones() {
+    let device = Device::flex().autodiff();
+    let model = Toy::new(21, &device);
+    let reference = Toy::new(22, &device);
+    let r = sample(&model.valid(), GROUP, &mut ChaCha8Rng::seed_from_u64(21));
+    let scored = batch(&r, &model.valid(), Some(&reference.valid()));
+    let OldLogProbs::Scored(old) = scored.old_log_probs.clone() else {
+        panic!("toy batches are scored");
+    };
+    let trainer = GrpoTrainer::new(config(0.05)).unwrap();
+    let n = r.rewards.len();
+    let first = trainer.first_step_rows(n);
+    assert!(
+        0 < first && first < n,
+        "two optimizer steps: {first} of {n}"
+    );
+    let run = |b: &RolloutBatch| {
+        let policy = |m: &Toy, rows| Ok::<_, GrpoError>(m.score(&r, rows));
+        trainer.clone().update(model.clone(), b, policy)
+    };
+    let (want, want_report) = run(&scored).unwrap();
+    let lazy = RolloutBatch {
+        old_log_probs: OldLogProbs::FirstStepFromPolicy {
+            later: Some(old.clone().slice(first..n)),
+        },
+        ..scored.clone()
+    };
+    let (got, got_report) = run(&lazy).unwrap();
+    for (g, w) in got_report.steps.iter().zip(&want_report.steps) {
+        assert!((g.loss - w.loss).abs() < 1e-6, "{g:?} vs {w:?}");
+        assert!((g.grad_norm - w.grad_norm).abs() < 1e-5, "{g:?} vs {w:?}");
+        assert_eq!(g.clip_high, w.clip_high);
+    }
+    let (g, w) = (got.log_policy().inner(), want.log_policy().inner());
+    let diff = values((g - w).abs().max());
+    assert!(diff[0] < 1e-5, "models differ by {diff:?}");
+
+    // The later steps' rows must be given, in their shape.
+    let missing = RolloutBatch {
+        old_log_probs: OldLogProbs::FirstStepFromPolicy { later: None },
+        ..scored.clone()
+    };
+    assert!(matches!(run(&missing), Err(GrpoError::MissingInput { .. })));
+    let wrong = RolloutBatch {
+        old_log_probs: OldLogProbs::FirstStepFromPolicy { later: Some(old) },
+        ..scored
+    };
+    assert!(matches!(run(&wrong), Err(GrpoError::Shape { .. })));
 }
 
 #[derive(Module, Debug)]

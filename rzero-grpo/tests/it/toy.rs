@@ -141,7 +141,7 @@ pub fn batch(rollouts: &Rollouts, current: &Toy, reference: Option<&Toy>) -> Rol
     let device = old.device();
     RolloutBatch {
         rewards: rollouts.rewards.clone(),
-        old_log_probs: old,
+        old_log_probs: old.into(),
         ref_log_probs: reference.map(|m| m.score(rollouts, 0..n).log_probs),
         mask: Tensor::from_data(TensorData::new(rollouts.mask.clone(), [n, LEN]), &device),
     }
