@@ -24,6 +24,8 @@ pub mod kernel;
 
 pub use kernel::MatRef;
 
+use std::mem::MaybeUninit;
+
 use crate::small_matmul::kernel::Isa;
 
 /// Fewest multiply-adds for which [`matmul`] splits the rows over rayon's
@@ -43,6 +45,39 @@ const ROW_GRAIN: usize = 12;
 /// When `a.cols != b.rows`, a view reaches past its data, or `c` is shorter
 /// than `a.rows · b.cols`.
 pub fn matmul(isa: Isa, a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32]) {
+    split_rows(a, b, c, |a, c| kernel::gemm(isa, a, b, c, b.cols, false));
+}
+
+/// [`matmul`] into a new buffer: all `a.rows · b.cols` elements of `c` are
+/// written, none read, so `c` needs no zeroing first.
+///
+/// # Panics
+/// As [`matmul`].
+pub fn matmul_uninit(isa: Isa, a: MatRef<'_>, b: MatRef<'_>, c: &mut [MaybeUninit<f32>]) {
+    split_rows(a, b, c, |a, c| kernel::gemm_uninit(isa, a, b, c, b.cols));
+}
+
+/// `[a.rows · b.cols]` floats of a new vector, written by [`matmul_uninit`].
+pub fn matmul_vec(isa: Isa, a: MatRef<'_>, b: MatRef<'_>) -> Vec<f32> {
+    let len = a.rows * b.cols;
+    let mut out = Vec::with_capacity(len);
+    matmul_uninit(isa, a, b, &mut out.spare_capacity_mut()[..len]);
+    // SAFETY: `matmul_uninit` wrote all `len` elements.
+    #[expect(unsafe_code, reason = "the product wrote every element")]
+    unsafe {
+        out.set_len(len)
+    };
+    out
+}
+
+/// Checks the shapes, then runs `gemm(a_rows, c_rows)` on blocks of rows
+/// over rayon's threads (or once when the product is small).
+fn split_rows<T: Send>(
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    c: &mut [T],
+    gemm: impl Fn(MatRef<'_>, &mut [T]) + Sync,
+) {
     use rayon::prelude::*;
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert!(
@@ -53,7 +88,7 @@ pub fn matmul(isa: Isa, a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32]) {
     );
     let threads = rayon::current_num_threads().max(1);
     if threads == 1 || m < 2 * ROW_GRAIN || m * k * n < PARALLEL_MIN_WORK || n == 0 {
-        return kernel::gemm(isa, a, b, c, n, false);
+        return gemm(a, c);
     }
     let block = m.div_ceil(threads).next_multiple_of(ROW_GRAIN);
     c[..m * n]
@@ -61,6 +96,6 @@ pub fn matmul(isa: Isa, a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32]) {
         .enumerate()
         .for_each(|(t, c)| {
             let rows = c.len() / n;
-            kernel::gemm(isa, a.rows_slice(t * block, rows), b, c, n, false);
+            gemm(a.rows_slice(t * block, rows), c);
         });
 }

@@ -106,7 +106,50 @@ impl<B: KernelBackend> Backward<B, 2> for RmsNormBackward {
     }
 }
 
+#[derive(Debug)]
+struct RopeBackward;
+
+impl<B: KernelBackend> Backward<B, 1> for RopeBackward {
+    /// The cos and signed sin tables (constants: positions are not trained).
+    type State = (FloatTensor<B>, FloatTensor<B>);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 1>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let [node_x] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (cos, signed_sin) = ops.state;
+        // The rotation's transpose: the same op, the sine's halves swapped.
+        if let Some(node) = node_x {
+            let swapped = super::rope::swap_halves::<B>(signed_sin);
+            grads.register::<B>(node.id, B::rope(grad, cos, swapped));
+        }
+    }
+}
+
 impl<B: KernelBackend, C: CheckpointStrategy> KernelBackend for Autodiff<B, C> {
+    fn rope(
+        x: FloatTensor<Self>,
+        cos: FloatTensor<Self>,
+        signed_sin: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let (cos, signed_sin) = (cos.into_primitive(), signed_sin.into_primitive());
+        match RopeBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let out = B::rope(x.into_primitive(), cos.clone(), signed_sin.clone());
+                prep.finish((cos, signed_sin), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::rope(x.into_primitive(), cos, signed_sin)),
+        }
+    }
+
     fn rms_norm(x: FloatTensor<Self>, gamma: FloatTensor<Self>, eps: f64) -> FloatTensor<Self> {
         match RmsNormBackward
             .prepare::<C>([x.node(), gamma.node()])

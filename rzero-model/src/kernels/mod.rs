@@ -21,6 +21,7 @@
 //! ```
 
 mod autodiff;
+mod rope;
 
 use burn::backend::flex::FlexTensor;
 use burn::backend::ops::FloatTensorOps;
@@ -31,7 +32,7 @@ use burn::prelude::*;
 
 use rayon::prelude::*;
 
-use crate::gemm::{MatRef, matmul};
+use crate::gemm::{MatRef, matmul_vec};
 use crate::small_matmul::kernel::Isa;
 
 /// The extension trait; call the matmul through [`matmul_t`].
@@ -86,6 +87,19 @@ pub trait KernelBackend: Backend {
         eps: f64,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         rms_norm_backward_composed::<Self>(grad, x, gamma, eps)
+    }
+
+    /// Rotary embedding, `x ⊙ cos + rotate_half(x) ⊙ signed_sin` (see
+    /// [`crate::model::Rope`]): x `[b, h, s, d]`, tables `[b, 1, s, d]`.
+    /// The default composes the backend's ops; flex runs one pass that
+    /// reads `x` through its strides (a heads-swapped view costs no copy).
+    /// Its backward is the same op with the sine table's halves swapped.
+    fn rope(
+        x: FloatTensor<Self>,
+        cos: FloatTensor<Self>,
+        signed_sin: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        rope::composed::<Self>(x, cos, signed_sin)
     }
 }
 
@@ -178,6 +192,13 @@ fn silu_mul_backward_composed<B: Backend>(
 }
 
 impl KernelBackend for Flex {
+    fn rope(x: FlexTensor, cos: FlexTensor, signed_sin: FlexTensor) -> FlexTensor {
+        match rope::flex(&x, &cos, &signed_sin) {
+            Some(out) => out,
+            None => rope::composed::<Self>(x, cos, signed_sin),
+        }
+    }
+
     fn matmul_t(
         a: FloatTensor<Self>,
         b: FloatTensor<Self>,
@@ -217,14 +238,13 @@ impl KernelBackend for Flex {
         let (Some(g), Some(u)) = (gate.as_slice::<f32>(), up.as_slice::<f32>()) else {
             return silu_mul_composed::<Self>(gate, up);
         };
-        let mut out = vec![0.0f32; g.len()];
-        out.par_chunks_mut(CHUNK)
-            .zip(g.par_chunks(CHUNK).zip(u.par_chunks(CHUNK)))
-            .for_each(|(out, (g, u))| {
-                for (o, (&g, &u)) in out.iter_mut().zip(g.iter().zip(u)) {
-                    *o = g / (1.0 + crate::fused::exp(-g)) * u;
-                }
-            });
+        // Collected in place: no zeroing of the output first.
+        let mut out = Vec::new();
+        g.par_iter()
+            .zip(u)
+            .with_min_len(CHUNK)
+            .map(|(&g, &u)| g / (1.0 + crate::fused::exp(-g)) * u)
+            .collect_into_vec(&mut out);
         FlexTensor::from_data(TensorData::new(out, gate.layout().shape().clone()))
     }
 
@@ -283,12 +303,17 @@ impl KernelBackend for Flex {
             return rms_norm_composed::<Self>(x, gamma, eps);
         };
         let mut out = vec![0.0f32; xs.len()];
-        for (row, out) in xs.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
-            let inv = 1.0 / row_rms(row, eps);
-            for ((o, &v), &g) in out.iter_mut().zip(row).zip(g) {
-                *o = v * inv * g;
-            }
-        }
+        let task = width * (CHUNK / width).max(1);
+        out.par_chunks_mut(task)
+            .zip(xs.par_chunks(task))
+            .for_each(|(out, xs)| {
+                for (row, out) in xs.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
+                    let inv = 1.0 / row_rms(row, eps);
+                    for ((o, &v), &g) in out.iter_mut().zip(row).zip(g) {
+                        *o = v * inv * g;
+                    }
+                }
+            });
         FlexTensor::from_data(TensorData::new(out, x.layout().shape().clone()))
     }
 
@@ -401,8 +426,7 @@ fn flex_matmul(
         return Err(Box::new((a, b)));
     }
     let (m, n) = (va.rows, vb.cols);
-    let mut out = vec![0.0f32; m * n];
-    matmul(Isa::detect(), va, vb, &mut out);
+    let out = matmul_vec(Isa::detect(), va, vb);
     Ok(FlexTensor::from_data(TensorData::new(out, [m, n])))
 }
 
@@ -426,6 +450,20 @@ pub fn matmul_t(a: Tensor<2>, b: Tensor<2>, ta: bool, tb: bool) -> Tensor<2> {
         b.dims()
     );
     let out = <Dispatch as KernelBackend>::matmul_t(a.into_dispatch(), b.into_dispatch(), ta, tb);
+    Tensor::from_dispatch(out)
+}
+
+/// [`KernelBackend::rope`] on burn tensors.
+///
+/// # Shapes
+/// - x: `[b, h, s, d]`, `d` even; cos, signed_sin: `[b, 1, s, d]`; output
+///   `[b, h, s, d]`
+pub fn rope(x: Tensor<4>, cos: Tensor<4>, signed_sin: Tensor<4>) -> Tensor<4> {
+    let out = <Dispatch as KernelBackend>::rope(
+        x.into_dispatch(),
+        cos.into_dispatch(),
+        signed_sin.into_dispatch(),
+    );
     Tensor::from_dispatch(out)
 }
 

@@ -46,11 +46,6 @@ impl Rope {
 
     /// Rotates `x` (`[batch, heads, seq, head_dim]`).
     pub fn apply(&self, x: Tensor<4>) -> Tensor<4> {
-        let [_, _, _, d] = x.dims();
-        let half = d / 2;
-        let x1 = x.clone().narrow(3, 0, half);
-        let x2 = x.clone().narrow(3, half, half);
-        let swapped = Tensor::cat(vec![x2, x1], 3);
-        x * self.cos.clone() + swapped * self.signed_sin.clone()
+        crate::kernels::rope(x, self.cos.clone(), self.signed_sin.clone())
     }
 }

@@ -276,3 +276,56 @@ fn rms_norm_input_gradient_matches_finite_differences() {
         );
     }
 }
+
+/// `sum(w ⊙ rope(x))` and `d x`, through the op or burn's composed ops,
+/// `x` a heads-swapped view of `[b, s, h, d]` like the model's.
+fn rope_and_grad(
+    x: &Tensor<4>,
+    tables: [&Tensor<4>; 2],
+    w: &Tensor<4>,
+    ours: bool,
+) -> [Tensor<4>; 2] {
+    let [cos, sin] = tables.map(Tensor::clone);
+    let leaf = x.clone().require_grad();
+    let swapped = leaf.clone().swap_dims(1, 2);
+    let out = if ours {
+        rzero_model::kernels::rope(swapped, cos, sin)
+    } else {
+        let half = swapped.dims()[3] / 2;
+        let x1 = swapped.clone().narrow(3, 0, half);
+        let x2 = swapped.clone().narrow(3, half, half);
+        swapped * cos + Tensor::cat(vec![x2, x1], 3) * sin
+    };
+    let value = out.clone();
+    let grads = (out * w.clone()).sum().backward();
+    let dx = leaf.grad(&grads).unwrap_or_else(|| panic!("no grad for x"));
+    [value, dx].map(|t| Tensor::from_data(t.into_data(), &Device::flex()))
+}
+
+#[test]
+fn rope_and_its_gradient_equal_burns_composed_ops() {
+    let device = Device::flex().autodiff();
+    let (b, s, h, d) = (2, 300, 3, 8);
+    let normal =
+        |shape: [usize; 4]| Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), &device);
+    let x = normal([b, s, h, d]);
+    let tables = [normal([b, 1, s, d]), normal([b, 1, s, d])];
+    let w = normal([b, h, s, d]);
+    let ours = rope_and_grad(&x, [&tables[0], &tables[1]], &w, true);
+    let theirs = rope_and_grad(&x, [&tables[0], &tables[1]], &w, false);
+    for (name, (a, b)) in ["value", "d x"].iter().zip(ours.into_iter().zip(theirs)) {
+        let err: f32 = (a - b).abs().max().into_scalar();
+        assert!(err < 1e-5, "{name}: {err}");
+    }
+    // On the plain device the op takes its own kernel (the autodiff one
+    // above runs it too, through the inner backend).
+    let plain = |t: &Tensor<4>| Tensor::<4>::from_data(t.clone().into_data(), &Device::flex());
+    let out = rzero_model::kernels::rope(
+        plain(&x).swap_dims(1, 2),
+        plain(&tables[0]),
+        plain(&tables[1]),
+    );
+    let want = rope_and_grad(&x, [&tables[0], &tables[1]], &w, false);
+    let err: f32 = (out - want[0].clone()).abs().max().into_scalar();
+    assert!(err < 1e-6, "plain: {err}");
+}
