@@ -2,7 +2,8 @@
 //! profiling mode also samples the other groups' setup.
 //!
 //! `cargo run --release -p rzero-benches --example hot_loop -- train S 20`
-//! (workloads: `train`, `forward`, `sample`; presets `S`, `M`).
+//! (workloads: `train`, `forward`, `sample`; presets `S`, `M`; `gemm`
+//! times the packed matmul alone on S's projection shapes).
 #![expect(clippy::print_stdout, reason = "an example reports its timing")]
 
 use burn::optim::{AdamWConfig, GradientsParams};
@@ -26,6 +27,7 @@ fn main() {
     let completions: Vec<Vec<u32>> = rows.iter().map(|r| r[1..].to_vec()).collect();
     let start = std::time::Instant::now();
     match work {
+        "gemm" => return gemm_shapes(iters),
         "forward" => {
             let model = config.init(&device);
             let batch = CompletionBatch::new(&model, &prompts, &completions, &device).unwrap();
@@ -61,4 +63,23 @@ fn main() {
     }
     let per = start.elapsed().as_secs_f64() * 1e3 / iters as f64;
     println!("{work}: {per:.1} ms per iteration");
+}
+
+/// GFLOP/s of the packed matmul on S's training-row projection shapes.
+fn gemm_shapes(iters: usize) {
+    use rzero_model::gemm::{MatRef, matmul};
+    use rzero_model::small_matmul::kernel::Isa;
+    for (m, k, n) in [(2048, 128, 384), (2048, 384, 128), (2048, 128, 128)] {
+        let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
+        let mut c = vec![0.0f32; m * n];
+        let start = std::time::Instant::now();
+        for _ in 0..iters {
+            let (a, b) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+            matmul(Isa::detect(), a, b, &mut c);
+        }
+        let per = start.elapsed().as_secs_f64() / iters as f64;
+        let gflops = 2.0 * (m * k * n) as f64 / per / 1e9;
+        println!("{m}x{k}x{n}: {:.3} ms, {gflops:.1} GFLOP/s", per * 1e3);
+    }
 }

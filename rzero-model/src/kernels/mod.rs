@@ -223,7 +223,7 @@ impl KernelBackend for Flex {
         let shape = x.layout().shape().clone();
         match x.as_slice::<f32>() {
             Some(v) => {
-                let out: Vec<f32> = v.iter().map(|&v| crate::fused::exp(v)).collect();
+                let out = par_zip_map(v, v, |v, _| crate::fused::exp(v));
                 FlexTensor::from_data(TensorData::new(out, shape))
             }
             None => Self::float_exp(x),
@@ -238,13 +238,7 @@ impl KernelBackend for Flex {
         let (Some(g), Some(u)) = (gate.as_slice::<f32>(), up.as_slice::<f32>()) else {
             return silu_mul_composed::<Self>(gate, up);
         };
-        // Collected in place: no zeroing of the output first.
-        let mut out = Vec::new();
-        g.par_iter()
-            .zip(u)
-            .with_min_len(CHUNK)
-            .map(|(&g, &u)| g / (1.0 + crate::fused::exp(-g)) * u)
-            .collect_into_vec(&mut out);
+        let out = par_zip_map(g, u, |g, u| g / (1.0 + crate::fused::exp(-g)) * u);
         FlexTensor::from_data(TensorData::new(out, gate.layout().shape().clone()))
     }
 
@@ -339,20 +333,17 @@ impl KernelBackend for Flex {
             return rms_norm_backward_composed::<Self>(grad, x, gamma, eps);
         };
         let mut d_x = vec![0.0f32; xs.len()];
+        // Row blocks over rayon's threads, each with its own `d gamma`,
+        // summed after in block order (the same sum whatever the threads).
+        let task = width * (CHUNK / width).max(1);
+        let parts: Vec<Vec<f32>> = d_x
+            .par_chunks_mut(task)
+            .zip(xs.par_chunks(task).zip(dy.par_chunks(task)))
+            .map(|(d_x, (xs, dy))| rms_norm_backward_rows(d_x, xs, dy, g, eps))
+            .collect();
         let mut d_gamma = vec![0.0f32; width];
-        let rows = xs.chunks_exact(width).zip(dy.chunks_exact(width));
-        for ((row, dy), d_x) in rows.zip(d_x.chunks_exact_mut(width)) {
-            let inv = 1.0 / row_rms(row, eps);
-            let mut dot = 0.0f32;
-            for (((&v, &dy), &g), dg) in row.iter().zip(dy).zip(g).zip(d_gamma.iter_mut()) {
-                let unit = v * inv;
-                *dg += dy * unit;
-                dot += dy * g * unit;
-            }
-            let mean = dot / width as f32;
-            for (((d, &v), &dy), &g) in d_x.iter_mut().zip(row).zip(dy).zip(g) {
-                *d = (dy * g - v * inv * mean) * inv;
-            }
+        for part in parts {
+            d_gamma.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
         }
         let shape = x.layout().shape().clone();
         (
@@ -360,6 +351,34 @@ impl KernelBackend for Flex {
             FlexTensor::from_data(TensorData::new(d_gamma, [width])),
         )
     }
+}
+
+/// [`KernelBackend::rms_norm_backward`] on a block of rows: writes `d x`,
+/// returns the block's `d gamma`.
+fn rms_norm_backward_rows(
+    d_x: &mut [f32],
+    xs: &[f32],
+    dy: &[f32],
+    g: &[f32],
+    eps: f64,
+) -> Vec<f32> {
+    let width = g.len();
+    let mut d_gamma = vec![0.0f32; width];
+    let rows = xs.chunks_exact(width).zip(dy.chunks_exact(width));
+    for ((row, dy), d_x) in rows.zip(d_x.chunks_exact_mut(width)) {
+        let inv = 1.0 / row_rms(row, eps);
+        let mut dot = 0.0f32;
+        for (((&v, &dy), &g), dg) in row.iter().zip(dy).zip(g).zip(d_gamma.iter_mut()) {
+            let unit = v * inv;
+            *dg += dy * unit;
+            dot += dy * g * unit;
+        }
+        let mean = dot / width as f32;
+        for (((d, &v), &dy), &g) in d_x.iter_mut().zip(row).zip(dy).zip(g) {
+            *d = (dy * g - v * inv * mean) * inv;
+        }
+    }
+    d_gamma
 }
 
 /// `√(mean(row²) + eps)`, summed in 8 lanes so the loop vectorises.
@@ -374,6 +393,18 @@ fn row_rms(row: &[f32], eps: f64) -> f32 {
     }
     let mean = (lanes.iter().sum::<f32>() + tail) / row.len().max(1) as f32;
     (mean + eps as f32).sqrt()
+}
+
+/// `f(a[i], b[i])` for every `i` of the shorter slice, over rayon's
+/// threads, collected in place (no zeroing of the output first).
+fn par_zip_map(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32 + Sync) -> Vec<f32> {
+    let mut out = Vec::new();
+    a.par_iter()
+        .zip(b)
+        .with_min_len(CHUNK)
+        .map(|(&a, &b)| f(a, b))
+        .collect_into_vec(&mut out);
+    out
 }
 
 /// Elements per rayon task in the element-wise kernels.
