@@ -143,18 +143,17 @@ pub fn grpo_update(
     // so that the optimizer can release the pre-update weights.
     let n = rollouts.prompts.len();
     let first = trainer.first_step_rows(n);
-    let later = if first < n {
-        let old = score_all(
-            &policy.model.valid(),
-            rollouts,
-            first..n,
-            memory.score_rows,
-            at,
-        )?;
-        Some(old)
-    } else {
-        None
-    };
+    let later = (first < n)
+        .then(|| {
+            score_all(
+                &policy.model.valid(),
+                rollouts,
+                first..n,
+                memory.score_rows,
+                at,
+            )
+        })
+        .transpose()?;
     let mut max_logprob_gap = later.as_ref().map_or(0.0, |old| {
         max_gap(old, &rollouts.sampled_logprobs[first..], width)
     });

@@ -65,6 +65,14 @@ pub enum OldLogProbs {
     },
 }
 
+/// The error for a multi-step batch without its later steps' old log-probs.
+fn later_missing() -> GrpoError {
+    GrpoError::MissingInput {
+        name: "old_log_probs (later steps)",
+        reason: "the batch spans more than one optimizer step",
+    }
+}
+
 impl From<Tensor<2>> for OldLogProbs {
     fn from(scored: Tensor<2>) -> Self {
         Self::Scored(scored)
@@ -80,12 +88,7 @@ impl OldLogProbs {
             Self::FirstStepFromPolicy { later: Some(old) } => {
                 check_shape("old_log_probs (later steps)", &old.dims(), [n - first, t])
             }
-            Self::FirstStepFromPolicy { later: None } if first < n => {
-                Err(GrpoError::MissingInput {
-                    name: "old_log_probs (later steps)",
-                    reason: "the batch spans more than one optimizer step",
-                })
-            }
+            Self::FirstStepFromPolicy { later: None } if first < n => Err(later_missing()),
             Self::FirstStepFromPolicy { later: None } => Ok(()),
         }
     }
@@ -104,12 +107,7 @@ impl OldLogProbs {
             Self::FirstStepFromPolicy { later: Some(later) } => {
                 later.clone().slice(rows.start - first..rows.end - first)
             }
-            Self::FirstStepFromPolicy { later: None } => {
-                return Err(GrpoError::MissingInput {
-                    name: "old_log_probs (later steps)",
-                    reason: "the batch spans more than one optimizer step",
-                });
-            }
+            Self::FirstStepFromPolicy { later: None } => return Err(later_missing()),
         })
     }
 }

@@ -297,7 +297,7 @@ impl KernelBackend for Flex {
             return rms_norm_composed::<Self>(x, gamma, eps);
         };
         let mut out = vec![0.0f32; xs.len()];
-        let task = width * (CHUNK / width).max(1);
+        let task = row_block(width);
         out.par_chunks_mut(task)
             .zip(xs.par_chunks(task))
             .for_each(|(out, xs)| {
@@ -335,7 +335,7 @@ impl KernelBackend for Flex {
         let mut d_x = vec![0.0f32; xs.len()];
         // Row blocks over rayon's threads, each with its own `d gamma`,
         // summed after in block order (the same sum whatever the threads).
-        let task = width * (CHUNK / width).max(1);
+        let task = row_block(width);
         let parts: Vec<Vec<f32>> = d_x
             .par_chunks_mut(task)
             .zip(xs.par_chunks(task).zip(dy.par_chunks(task)))
@@ -405,6 +405,11 @@ fn par_zip_map(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32 + Sync) -> Vec<
         .map(|(&a, &b)| f(a, b))
         .collect_into_vec(&mut out);
     out
+}
+
+/// Elements per rayon task of a row-wise kernel: whole rows, about `CHUNK`.
+fn row_block(width: usize) -> usize {
+    width * (CHUNK / width.max(1)).max(1)
 }
 
 /// Elements per rayon task in the element-wise kernels.

@@ -64,7 +64,10 @@ pub(super) fn flex(x: &FlexTensor, cos: &FlexTensor, sin: &FlexTensor) -> Option
     if strides[3] != 1 || b * h * s * d == 0 {
         return None;
     }
-    let (cos, sin) = (contiguous(cos), contiguous(sin));
+    let (cos, sin) = (
+        super::contiguous(cos.clone()),
+        super::contiguous(sin.clone()),
+    );
     let (cos, sin) = (cos.as_slice::<f32>()?, sin.as_slice::<f32>()?);
     let xs = x.storage::<f32>();
     let offset = layout.start_offset();
@@ -101,13 +104,5 @@ fn rotate(x: &[f32], c: &[f32], t: &[f32], half: usize, y: &mut [f32]) {
     for i in 0..half {
         y1[i] = x1[i] * c1[i] + x2[i] * t1[i];
         y2[i] = x2[i] * c2[i] + x1[i] * t2[i];
-    }
-}
-
-fn contiguous(t: &FlexTensor) -> FlexTensor {
-    if t.is_contiguous() {
-        t.clone()
-    } else {
-        t.clone().to_contiguous()
     }
 }
