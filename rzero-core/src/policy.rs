@@ -227,7 +227,6 @@ impl Policy {
             seed: request.seed,
             eos_token_ids: self.tokenizer.eos_token_ids().to_vec(),
             stop_strings: Vec::new(),
-            pad_token_id: self.tokenizer.pad_token_id(),
         })
     }
 }

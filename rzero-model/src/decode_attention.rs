@@ -222,18 +222,23 @@ fn attend_heads(row: Row<'_>, probs: &mut [f32], out: &mut [f32]) {
     let h = query.len() / d;
     let group = (h / k.heads.max(1)).max(1);
     let scale = 1.0 / (d as f32).sqrt();
+    // Leading padding keys are skipped, not summed as zeros: the partial
+    // sums then see a row's real keys in the same lanes whatever padding
+    // its batch gave it, so a row's output is the same bits in any batch.
+    let first = bias.iter().position(|b| b.is_finite()).unwrap_or(0);
+    let (bias, probs) = (&bias[first..], &mut probs[first..]);
     for (head, out_head) in out.chunks_exact_mut(d).enumerate() {
         let kv_head = head / group;
         let q_head = &query[head * d..(head + 1) * d];
         for ((t, p), b) in probs.iter_mut().enumerate().zip(bias) {
-            *p = dot(q_head, k.at(i, kv_head, t, d)) * scale + b;
+            *p = dot(q_head, k.at(i, kv_head, first + t, d)) * scale + b;
         }
         let max = probs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         probs.iter_mut().for_each(|p| *p = exp(*p - max));
         let inv = 1.0 / sum(probs);
         out_head.fill(0.0);
         for (t, &p) in probs.iter().enumerate() {
-            for (o, &x) in out_head.iter_mut().zip(v.at(i, kv_head, t, d)) {
+            for (o, &x) in out_head.iter_mut().zip(v.at(i, kv_head, first + t, d)) {
                 *o += p * x;
             }
         }

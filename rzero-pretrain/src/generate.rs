@@ -50,7 +50,6 @@ impl Generate for LocalGenerator {
             seed,
             eos_token_ids: vec![self.eos],
             stop_strings: Vec::new(),
-            pad_token_id: 0,
         };
         // n samples of one prompt share a single prefill.
         let chunks: Vec<&[Prompt]> = match prompts.first() {

@@ -94,7 +94,6 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         sampling: args.sampling()?,
         seed: args.seed,
         eos_token_ids: eos,
-        pad_token_id: tokenizer.as_ref().map_or(0, Tokenizer::pad_token_id),
         ..GenerateOptions::default()
     };
     let decoder = tokenizer.as_ref().map(|t| t as &dyn TextDecoder);

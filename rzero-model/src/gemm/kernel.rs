@@ -107,8 +107,8 @@ pub(crate) fn gemm_uninit(
 
 /// Where the kernel writes `c`: a raw view, so that the same loops fill
 /// initialised memory and memory not yet written. The loops write every
-/// element of the block before reading it (a read adds to what an earlier
-/// `KC` pass wrote, or to what the caller's `accumulate` asked for, which
+/// element of the block before reading it (a read continues what an earlier
+/// `KC` pass wrote, or what the caller's `accumulate` asked for, which
 /// only [`gemm`] allows).
 #[derive(Clone, Copy)]
 struct Out<'a> {
@@ -143,15 +143,12 @@ impl<'a> Out<'a> {
         unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), self.ptr.add(at), v.len()) }
     }
 
-    /// `c[at..at + v.len()] += v`, on elements already written.
+    /// `v = c[at..at + v.len()]`, on elements already written.
     #[inline(always)]
-    fn add(self, at: usize, v: &[f32]) {
-        assert!(at + v.len() <= self.len, "gemm: write past c");
+    fn read(self, at: usize, v: &mut [f32]) {
+        assert!(at + v.len() <= self.len, "gemm: read past c");
         // SAFETY: in bounds by the assertion, and initialised (see the type).
-        let out = unsafe { std::slice::from_raw_parts_mut(self.ptr.add(at), v.len()) };
-        for (o, &x) in out.iter_mut().zip(v) {
-            *o += x;
-        }
+        unsafe { std::ptr::copy_nonoverlapping(self.ptr.add(at), v.as_mut_ptr(), v.len()) }
     }
 
     /// `c[at..at + len] = 0`.
@@ -403,7 +400,7 @@ struct RowsRef<'a> {
 fn micro_direct(a: RowsRef<'_>, b: &[f32], c: Out<'_>, tile: Tile) {
     #[cfg(target_arch = "x86_64")]
     {
-        let mut acc = [0.0f32; 6 * 16];
+        let mut acc = start::<16, { 6 * 16 }>(c, tile);
         simd::tile_6x16_in_place(a.data, a.stride, a.rows, b, &mut acc);
         store::<16>(&acc, c, tile);
     }
@@ -433,17 +430,22 @@ fn micro<const MR: usize, const NR: usize, const FMA: bool>(
     #[cfg(target_arch = "x86_64")]
     {
         if MR == 12 && NR == 32 && FMA {
-            let mut acc = [0.0f32; 12 * 32];
+            let mut acc = start::<32, { 12 * 32 }>(c, tile);
             simd::tile_12x32(a, b, &mut acc);
             return store::<32>(&acc, c, tile);
         }
         if MR == 6 && NR == 16 && FMA {
-            let mut acc = [0.0f32; 6 * 16];
+            let mut acc = start::<16, { 6 * 16 }>(c, tile);
             simd::tile_6x16(a, b, &mut acc);
             return store::<16>(&acc, c, tile);
         }
     }
     let mut acc = [[0.0f32; NR]; MR];
+    if tile.add {
+        for (i, row) in acc.iter_mut().enumerate().take(tile.rows) {
+            c.read(i * tile.ldc, &mut row[..tile.cols]);
+        }
+    }
     for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
         for (acc_row, &ai) in acc.iter_mut().zip(ap) {
             for (x, &bv) in acc_row.iter_mut().zip(bp) {
@@ -459,16 +461,28 @@ fn micro<const MR: usize, const NR: usize, const FMA: bool>(
     store::<NR>(acc.as_flattened(), c, tile);
 }
 
-/// Writes (or adds) the valid part of a row-major `? × NR` tile to `c`.
+/// A tile's starting accumulators: zero, or the valid part of `c` when the
+/// tile adds to it. Each element's sum is then one chain of multiply-adds
+/// over the whole inner dimension, `KC` slices and all, so a row's result
+/// does not depend on how many rows the product has, nor on whether the
+/// small-row kernel (the same chain) computed it: a sampled row's log-probs
+/// are the same bits whatever batch it was decoded in.
+#[inline(always)]
+fn start<const NR: usize, const LEN: usize>(c: Out<'_>, tile: Tile) -> [f32; LEN] {
+    let mut acc = [0.0f32; LEN];
+    if tile.add {
+        for (i, row) in acc.chunks_exact_mut(NR).enumerate().take(tile.rows) {
+            c.read(i * tile.ldc, &mut row[..tile.cols]);
+        }
+    }
+    acc
+}
+
+/// Writes the valid part of a row-major `? × NR` tile to `c`.
 #[inline(always)]
 fn store<const NR: usize>(acc: &[f32], c: Out<'_>, tile: Tile) {
     for (i, acc_row) in acc.chunks_exact(NR).enumerate().take(tile.rows) {
-        let row = &acc_row[..tile.cols];
-        if tile.add {
-            c.add(i * tile.ldc, row);
-        } else {
-            c.write(i * tile.ldc, row);
-        }
+        c.write(i * tile.ldc, &acc_row[..tile.cols]);
     }
 }
 
@@ -479,7 +493,7 @@ fn store<const NR: usize>(acc: &[f32], c: Out<'_>, tile: Tile) {
 mod simd {
     use std::arch::x86_64::*;
 
-    /// `acc (12 × 32) = Σ_p a[p] ⊗ b[p]` over `a` `kc × 12`, `b` `kc × 32`.
+    /// `acc (12 × 32) += Σ_p a[p] ⊗ b[p]` over `a` `kc × 12`, `b` `kc × 32`.
     /// Only called from code compiled with AVX-512F (the `gemm_avx512` path).
     #[inline(always)]
     pub(super) fn tile_12x32(a: &[f32], b: &[f32], acc: &mut [f32; 12 * 32]) {
@@ -487,7 +501,13 @@ mod simd {
         // SAFETY: every read is inside `a[..12 kc]` and `b[..32 kc]`, every
         // write inside `acc`; the caller runs with AVX-512F enabled.
         unsafe {
-            let mut c = [[_mm512_setzero_ps(); 2]; 12];
+            let init = acc.as_ptr();
+            let mut c: [[__m512; 2]; 12] = std::array::from_fn(|r| {
+                [
+                    _mm512_loadu_ps(init.add(r * 32)),
+                    _mm512_loadu_ps(init.add(r * 32 + 16)),
+                ]
+            });
             let (mut pa, mut pb) = (a.as_ptr(), b.as_ptr());
             for _ in 0..kc {
                 let b0 = _mm512_loadu_ps(pb);
@@ -508,7 +528,7 @@ mod simd {
         }
     }
 
-    /// `acc (6 × 16) = Σ_p a_p ⊗ b[p]` over `b` `kc × 16` and column `p`
+    /// `acc (6 × 16) += Σ_p a_p ⊗ b[p]` over `b` `kc × 16` and column `p`
     /// of `a`'s rows read in place: row `r` is `a[r · lda..][..kc]`; rows
     /// from `rows` on repeat row `rows − 1` (their sums are not stored).
     /// Only called from code compiled with AVX2 and FMA.
@@ -531,7 +551,7 @@ mod simd {
         // inside `acc`; the caller runs with AVX2 + FMA enabled.
         unsafe {
             let rows: [*const f32; 6] = std::array::from_fn(|r| a.as_ptr().add(r.min(last) * lda));
-            let mut c = [[_mm256_setzero_ps(); 2]; 6];
+            let mut c = load_6x16(acc);
             let mut pb = b.as_ptr();
             for p in 0..kc {
                 let b0 = _mm256_loadu_ps(pb);
@@ -551,14 +571,27 @@ mod simd {
         }
     }
 
-    /// `acc (6 × 16) = Σ_p a[p] ⊗ b[p]` over `a` `kc × 6`, `b` `kc × 16`.
+    /// `acc` as 6 × 2 registers.
+    #[inline(always)]
+    fn load_6x16(acc: &[f32; 6 * 16]) -> [[__m256; 2]; 6] {
+        let init = acc.as_ptr();
+        // SAFETY: reads inside `acc`; the callers run with AVX2 enabled.
+        std::array::from_fn(|r| unsafe {
+            [
+                _mm256_loadu_ps(init.add(r * 16)),
+                _mm256_loadu_ps(init.add(r * 16 + 8)),
+            ]
+        })
+    }
+
+    /// `acc (6 × 16) += Σ_p a[p] ⊗ b[p]` over `a` `kc × 6`, `b` `kc × 16`.
     /// Only called from code compiled with AVX2 and FMA.
     #[inline(always)]
     pub(super) fn tile_6x16(a: &[f32], b: &[f32], acc: &mut [f32; 6 * 16]) {
         let kc = (a.len() / 6).min(b.len() / 16);
         // SAFETY: as in `tile_12x32`, with AVX2 + FMA enabled by the caller.
         unsafe {
-            let mut c = [[_mm256_setzero_ps(); 2]; 6];
+            let mut c = load_6x16(acc);
             let (mut pa, mut pb) = (a.as_ptr(), b.as_ptr());
             for _ in 0..kc {
                 let b0 = _mm256_loadu_ps(pb);

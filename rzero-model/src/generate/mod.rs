@@ -1,8 +1,10 @@
 //! Batched generation with a KV cache: [`generate`].
 //!
-//! Prompts of different lengths share one batch: they are left-padded, the
-//! padding keys are masked, and each row's RoPE positions start at 0 after
-//! its padding, so every row computes what it would alone. The prompts are
+//! Prompts of different lengths share one batch: each length is prefilled
+//! on its own, the cache is left-padded, the padding keys are masked, and
+//! each row's RoPE positions start at 0 after its padding, so every row
+//! computes what it would alone, to the bit (the matmul and attention
+//! kernels compute a row the same way whatever the batch's size). The prompts are
 //! prefilled once and the cache is replicated for the `n` samples of each
 //! prompt. Each sample owns a [`Sampler`] seeded from
 //! `(seed, prompt index, sample index)`, or with [`generate_seeded`] from
@@ -63,8 +65,6 @@ pub struct GenerateOptions {
     pub eos_token_ids: Vec<u32>,
     /// Strings that end a sample (the text stops before them); needs a decoder.
     pub stop_strings: Vec<String>,
-    /// Id fed for left padding.
-    pub pad_token_id: u32,
 }
 
 impl Default for GenerateOptions {
@@ -76,7 +76,6 @@ impl Default for GenerateOptions {
             seed: 0,
             eos_token_ids: Vec::new(),
             stop_strings: Vec::new(),
-            pad_token_id: 0,
         }
     }
 }
@@ -301,9 +300,13 @@ fn decode_batch<P: AsRef<[u32]>>(
         .collect()
 }
 
-/// Left-pads the prompts, runs them once; returns the cache (with room for
-/// the new tokens, up to the model's context) and the logits of each
-/// prompt's last position, `[prompts, vocab]`.
+/// Runs the prompts once; returns the cache (left-padded to the longest
+/// prompt, with room for the new tokens up to the model's context) and the
+/// logits of each prompt's last position, `[prompts, vocab]`.
+///
+/// Prompts of one length run together without padding, so a row's keys
+/// and logits are the same bits whatever other prompts share its batch
+/// (a server batches requests as they arrive).
 ///
 /// The first step of [`generate`], public so that `rzero plan --measure`
 /// runs the same code as a run.
@@ -314,35 +317,60 @@ pub fn prefill<P: AsRef<[u32]>>(
     options: &GenerateOptions,
     device: &Device,
 ) -> (KvCache, Tensor<2>) {
-    let pad = options.pad_token_id;
-    let b = prompts.len();
-    let len = prompts.iter().map(|p| p.as_ref().len()).max().unwrap_or(1);
-    let mut tokens = vec![i64::from(pad); b * len];
-    let mut positions = vec![0i64; b * len];
-    let mut padding = vec![true; b * len];
-    for (i, p) in prompts.iter().enumerate() {
-        let p = p.as_ref();
-        let offset = len - p.len();
-        for (j, &t) in p.iter().enumerate() {
-            tokens[i * len + offset + j] = i64::from(t);
-            positions[i * len + offset + j] = j as i64;
-            padding[i * len + offset + j] = false;
-        }
-    }
-    let int2 = |v: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(v, [b, len]), device);
-    let padded = padding.iter().any(|&p| p);
+    let lens: Vec<usize> = prompts.iter().map(|p| p.as_ref().len()).collect();
+    let len = lens.iter().copied().max().unwrap_or(1);
+    let shortest = lens.iter().copied().min().unwrap_or(len);
     // No row outlives the context: reserving past it would be unused memory.
-    let shortest = prompts
-        .iter()
-        .map(|p| p.as_ref().len())
-        .min()
-        .unwrap_or(len);
     let room = model.max_position_embeddings().saturating_sub(shortest);
-    let mut cache = model.new_cache().reserve(options.max_new_tokens.min(room));
-    if padded {
-        let mask = Tensor::<2, Bool>::from_data(TensorData::new(padding, [b, len]), device);
-        cache = cache.with_key_padding(mask);
+    let reserve = options.max_new_tokens.min(room);
+    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for (i, &n) in lens.iter().enumerate() {
+        groups.entry(n).or_default().push(i);
     }
+    if groups.len() <= 1 {
+        return prefill_unpadded(model, head, prompts, reserve, device);
+    }
+    let (mut parts, mut lasts, mut order) = (Vec::new(), Vec::new(), Vec::new());
+    for members in groups.into_values() {
+        let group: Vec<&[u32]> = members.iter().map(|&i| prompts[i].as_ref()).collect();
+        let (cache, last) = prefill_unpadded(model, head, &group, 0, device);
+        lasts.push(last);
+        order.extend(members.iter().map(|&i| i as i64));
+        parts.push((cache, members));
+    }
+    let b = prompts.len();
+    let padding: Vec<bool> = lens
+        .iter()
+        .flat_map(|&n| (0..len).map(move |j| j < len - n))
+        .collect();
+    let mask = Tensor::<2, Bool>::from_data(TensorData::new(padding, [b, len]), device);
+    let cache = KvCache::left_padded(parts, b, len, reserve).with_key_padding(mask);
+    // `order[j]` is the prompt of row `j` of the concatenated logits.
+    let mut inverse = vec![0i64; b];
+    for (j, &i) in order.iter().enumerate() {
+        inverse[i as usize] = j as i64;
+    }
+    let inverse = Tensor::<1, Int>::from_data(TensorData::new(inverse, [b]), device);
+    (cache, Tensor::cat(lasts, 0).select(0, inverse))
+}
+
+/// [`prefill`] of prompts of one length.
+fn prefill_unpadded<P: AsRef<[u32]>>(
+    model: &Qwen3,
+    head: &DecodeHead,
+    prompts: &[P],
+    reserve: usize,
+    device: &Device,
+) -> (KvCache, Tensor<2>) {
+    let b = prompts.len();
+    let len = prompts.first().map_or(1, |p| p.as_ref().len());
+    let tokens: Vec<i64> = prompts
+        .iter()
+        .flat_map(|p| p.as_ref().iter().map(|&t| i64::from(t)))
+        .collect();
+    let positions: Vec<i64> = (0..b).flat_map(|_| 0..len as i64).collect();
+    let int2 = |v: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(v, [b, len]), device);
+    let mut cache = model.new_cache().reserve(reserve);
     let hidden = model.hidden(int2(tokens), int2(positions), Some(&mut cache));
     let [_, _, hidden_size] = hidden.dims();
     let last = head.logits(
@@ -381,9 +409,6 @@ fn validate<P: AsRef<[u32]>>(
     }
     if !options.stop_strings.is_empty() && !has_decoder {
         return bad("stop strings need a tokenizer to decode the text");
-    }
-    if (options.pad_token_id as usize) >= model.vocab_size() {
-        return bad("pad_token_id is outside the vocabulary");
     }
     for (index, p) in prompts.iter().enumerate() {
         if p.as_ref().is_empty() {

@@ -92,6 +92,25 @@ impl LayerKv {
     }
 }
 
+impl LayerKv {
+    /// `part`'s rows written to the rows `members`, right-aligned at `end`.
+    fn place_rows(self, part: LayerKv, members: &[usize], end: usize) -> Self {
+        let (key, value) = part.filled();
+        let [_, heads, n, dim] = key.dims();
+        let (mut into_key, mut into_value) = (self.key, self.value);
+        for (from, &row) in members.iter().enumerate() {
+            let at = [row..row + 1, 0..heads, end - n..end, 0..dim];
+            into_key = into_key.slice_assign(at.clone(), key.clone().narrow(0, from, 1));
+            into_value = into_value.slice_assign(at, value.clone().narrow(0, from, 1));
+        }
+        Self {
+            key: into_key,
+            value: into_value,
+            len: self.len,
+        }
+    }
+}
+
 /// Per-layer keys and values of the positions seen so far, plus which of
 /// them are padding.
 ///
@@ -135,6 +154,49 @@ impl KvCache {
     pub fn reserve(mut self, positions: usize) -> Self {
         self.reserve = positions;
         self
+    }
+
+    /// One cache of `rows` rows from `parts`, each `(cache, members)` a
+    /// cache of prompts of one length whose rows go to the rows `members`
+    /// of the new batch, left-padded with zero keys to `len` positions,
+    /// with room for `reserve` more. The caller marks the padding with
+    /// [`KvCache::with_key_padding`]. Each part's layer is released as soon
+    /// as it is copied.
+    pub(crate) fn left_padded(
+        mut parts: Vec<(KvCache, Vec<usize>)>,
+        rows: usize,
+        len: usize,
+        reserve: usize,
+    ) -> Self {
+        let num_layers = parts.first().map_or(0, |(c, _)| c.layers.len());
+        let layers = (0..num_layers)
+            .map(|layer| {
+                let mut merged: Option<LayerKv> = None;
+                for (cache, members) in &mut parts {
+                    let Some(part) = cache.layers.get_mut(layer).and_then(Option::take) else {
+                        continue;
+                    };
+                    let [_, heads, _, dim] = part.key.dims();
+                    let into = merged.take().unwrap_or_else(|| {
+                        let device = part.key.device();
+                        let empty =
+                            || Tensor::<4>::zeros([rows, heads, len + reserve, dim], &device);
+                        LayerKv {
+                            key: empty(),
+                            value: empty(),
+                            len,
+                        }
+                    });
+                    merged = Some(into.place_rows(part, members, len));
+                }
+                merged
+            })
+            .collect();
+        Self {
+            layers,
+            reserve,
+            key_padding: None,
+        }
     }
 
     /// Number of cached positions.

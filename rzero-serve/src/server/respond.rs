@@ -78,7 +78,6 @@ pub(crate) fn options(
             .as_ref()
             .map(|s| s.to_vec())
             .unwrap_or_default(),
-        pad_token_id: tokenizer.pad_token_id(),
     })
 }
 

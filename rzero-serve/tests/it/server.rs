@@ -61,7 +61,6 @@ fn concurrent_requests_draw_what_the_local_model_draws_alone() {
         samples_per_prompt: 3,
         sampling: rzero_model::sampling::Sampling::from_vllm(1.0, 0.95, 40).unwrap(),
         eos_token_ids: tokenizer.eos_token_ids().to_vec(),
-        pad_token_id: tokenizer.pad_token_id(),
         ..GenerateOptions::default()
     };
     let mut max_gap = 0f32;
