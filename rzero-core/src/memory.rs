@@ -2,6 +2,8 @@
 //! what is computed beyond float rounding; `rzero plan` and `rzero run`
 //! lower them to fit a memory budget.
 
+use rzero_model::Qwen3;
+use rzero_model::model::bf16_storage_checked_on;
 use serde::{Deserialize, Serialize};
 
 /// Rows per local generation call unless set.
@@ -42,6 +44,41 @@ impl Recompute {
     }
 }
 
+/// Element type of the frozen GRPO reference's matrices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReferenceDtype {
+    /// f32, as trained: the reference equals the policy before its first
+    /// update, to the bit.
+    #[default]
+    F32,
+    /// BF16 storage (`rzero_model::Qwen3::with_bf16_matrices`): half the
+    /// reference's memory; f32 arithmetic. Lossless for a BF16 checkpoint
+    /// (a Hugging Face base model), rounded for one trained in f32. Not on
+    /// wgpu, which has no BF16: there it stays f32.
+    Bf16,
+}
+
+/// `model` as the frozen GRPO reference stores it: with BF16 matrices when
+/// `dtype` asks and the device is one where that path is checked
+/// ([`rzero_model::model::bf16_storage_checked_on`]); f32 otherwise, with a
+/// warning.
+pub fn frozen_reference(model: Qwen3, dtype: ReferenceDtype) -> Qwen3 {
+    if dtype == ReferenceDtype::F32 {
+        return model;
+    }
+    let device = model.embed_tokens.weight.device();
+    if bf16_storage_checked_on(&device) {
+        model.with_bf16_matrices()
+    } else {
+        tracing::warn!(
+            ?device,
+            "reference_dtype = \"bf16\" is only checked on the CPU; the reference stays f32"
+        );
+        model
+    }
+}
+
 /// The `[memory]` table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -55,6 +92,8 @@ pub struct MemoryConfig {
     pub logprob_chunk: usize,
     /// Layer recomputation in training.
     pub recompute: Recompute,
+    /// How the frozen GRPO reference stores its matrices.
+    pub reference_dtype: ReferenceDtype,
 }
 
 impl Default for MemoryConfig {
@@ -64,6 +103,7 @@ impl Default for MemoryConfig {
             score_rows: DEFAULT_SCORE_ROWS,
             logprob_chunk: rzero_model::DEFAULT_LOGPROB_CHUNK,
             recompute: Recompute::Auto,
+            reference_dtype: ReferenceDtype::F32,
         }
     }
 }
@@ -80,11 +120,31 @@ mod tests {
         assert_eq!(m.sampling_rows, DEFAULT_SAMPLING_ROWS);
         assert_eq!(Recompute::On.min_seq(), 0);
         assert_eq!(Recompute::Off.min_seq(), usize::MAX);
+        assert_eq!(m.reference_dtype, ReferenceDtype::F32);
+        let m: MemoryConfig = toml::from_str("reference_dtype = \"bf16\"").unwrap();
+        assert_eq!(m.reference_dtype, ReferenceDtype::Bf16);
+    }
+
+    #[test]
+    fn the_reference_is_bf16_only_when_asked_and_on_the_cpu() {
+        use burn::prelude::*;
+        use burn::tensor::DType;
+        let config = rzero_model::Qwen3Config::s();
+        let cpu = Device::flex();
+        let of = |device: &Device, dtype| frozen_reference(config.init(device), dtype);
+        assert_eq!(of(&cpu, ReferenceDtype::F32).matrix_dtype(), DType::F32);
+        assert_eq!(of(&cpu, ReferenceDtype::Bf16).matrix_dtype(), DType::BF16);
+        let autodiff = cpu.autodiff();
+        assert_eq!(
+            of(&autodiff, ReferenceDtype::Bf16).matrix_dtype(),
+            DType::F32
+        );
     }
 
     #[test]
     fn unknown_keys_and_values_are_errors() {
         assert!(toml::from_str::<MemoryConfig>("rows = 4").is_err());
         assert!(toml::from_str::<MemoryConfig>("recompute = \"sometimes\"").is_err());
+        assert!(toml::from_str::<MemoryConfig>("reference_dtype = \"f16\"").is_err());
     }
 }

@@ -3,8 +3,8 @@
 
 use crate::config::{
     ChallengerConfig, ChallengerRewardForm, EvalConfig, GrpoSettings, InferenceConfig, LabelSource,
-    MemoryConfig, Prompts, QuestionSetConfig, RunConfig, SamplingConfig, SolverConfig,
-    SolverRewardForm,
+    MemoryConfig, Prompts, QuestionSetConfig, ReferenceDtype, RunConfig, SamplingConfig,
+    SolverConfig, SolverRewardForm,
 };
 use crate::error::{CoreError, Result};
 use rzero_data::{Band, FilterConfig};
@@ -91,7 +91,11 @@ pub fn paper() -> RunConfig {
             maj_m: 0,
         },
         inference: InferenceConfig::default(),
-        memory: MemoryConfig::default(),
+        // A BF16 base model's reference loses nothing in BF16.
+        memory: MemoryConfig {
+            reference_dtype: ReferenceDtype::Bf16,
+            ..MemoryConfig::default()
+        },
     }
 }
 

@@ -232,7 +232,11 @@ impl<'a> Runner<'a> {
         if grpo.settings.loss.kl.beta == 0.0 {
             return Ok(None);
         }
-        Ok(Some(self.load(&self.model_dir(t - 1, role), false)?.model))
+        let model = self.load(&self.model_dir(t - 1, role), false)?.model;
+        Ok(Some(crate::memory::frozen_reference(
+            model,
+            self.config.memory.reference_dtype,
+        )))
     }
 
     /// Policy and trainer at the start of rollout step `step` of `role`.

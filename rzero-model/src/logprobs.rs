@@ -154,13 +154,13 @@ pub fn completion_logprobs_chunked(
             .reshape([b * c]),
         Some(head) => lm_head::target_logprobs(
             picked,
-            head.weight.val().transpose(),
+            crate::model::widened(head.weight.val()).transpose(),
             targets.reshape([b * c]),
             chunk,
         ),
         None => lm_head::target_logprobs(
             picked,
-            model.embed_tokens.weight.val(),
+            crate::model::widened(model.embed_tokens.weight.val()),
             targets.reshape([b * c]),
             chunk,
         ),

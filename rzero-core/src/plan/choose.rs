@@ -203,6 +203,7 @@ impl Plan {
                 Recompute::Auto if needs_recompute => Recompute::On,
                 other => other,
             },
+            reference_dtype: current.reference_dtype,
         }
     }
 }

@@ -14,10 +14,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::ModelShape;
+use super::phases::Resident;
 use super::shape::Trainable;
 
-/// Bytes per element: everything is f32 today.
+/// Bytes per f32 element (weights, activations, optimizer state).
 pub const F32: u64 = 4;
+/// Bytes per BF16 element.
+pub const BF16: u64 = 2;
 
 /// `[b, h, s, s]` tensors per layer that autodiff keeps for the backward of
 /// burn's decomposed attention (`attention_fallback`), used when the
@@ -101,6 +104,21 @@ pub struct TrainStep {
 /// `copies` resident copies of the weights: `copies · P · 4`.
 pub fn weights(shape: &ModelShape, copies: u64) -> u64 {
     copies * shape.params() * F32
+}
+
+/// The frozen copies of `r`: `frozen · P · 4`, plus the GRPO reference at
+/// `P · 4`, or with BF16 matrices `M · 2 + (P − M) · 4` (`M` the matrix
+/// elements; the norms stay f32).
+pub fn frozen(shape: &ModelShape, r: &Resident) -> u64 {
+    let reference = match (r.reference, r.reference_bf16) {
+        (false, _) => 0,
+        (true, false) => shape.params() * F32,
+        (true, true) => {
+            let matrices = shape.matrix_params();
+            matrices * BF16 + (shape.params() - matrices) * F32
+        }
+    };
+    weights(shape, r.frozen) + reference
 }
 
 /// AdamW's first and second moments of `t`'s trained elements: `2 · T · 4`.

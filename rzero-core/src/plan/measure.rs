@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::size::{current_rss, peak_rss, reset_peak_rss};
 use super::{PhaseKind, PhasePlan, PhaseSpec, PlanError};
 use crate::config::RunConfig;
-use crate::memory::{MemoryConfig, Recompute};
+use crate::memory::{MemoryConfig, Recompute, ReferenceDtype, frozen_reference};
 use crate::policy::{Policy, lora_config};
 use crate::train::{Rollouts, grpo_update};
 
@@ -104,8 +104,22 @@ fn load_frozen(
     device: &Device,
 ) -> Result<(u64, Vec<Qwen3>), PlanError> {
     let baseline = current_rss()?;
-    let frozen = (0..spec.resident.frozen_copies())
-        .map(|_| Ok(load_pretrained(model_dir, device)?.0))
+    let r = &spec.resident;
+    let dtype = if r.reference_bf16 {
+        ReferenceDtype::Bf16
+    } else {
+        ReferenceDtype::F32
+    };
+    let frozen = (0..r.frozen_copies())
+        .map(|i| {
+            let model = load_pretrained(model_dir, device)?.0;
+            // The reference comes first, stored as a run stores it.
+            Ok(if r.reference && i == 0 {
+                frozen_reference(model, dtype)
+            } else {
+                model
+            })
+        })
         .collect::<Result<_, PlanError>>()?;
     Ok((baseline, frozen))
 }

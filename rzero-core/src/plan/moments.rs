@@ -107,7 +107,7 @@ pub(super) fn update_estimate(
         spec.completion(shape.max_positions),
     );
     let t = shape.trainable(spec.lora.as_ref());
-    let weights = t.model * estimate::F32 + estimate::weights(shape, spec.resident.frozen_copies());
+    let weights = t.model * estimate::F32 + estimate::frozen(shape, &spec.resident);
     let moments = estimate::optimizer_moments(&t);
     let (score_acts, score_logits) = estimate::score_pass(
         shape,
@@ -233,7 +233,7 @@ pub(super) fn sampling_estimate(
     };
     let head = estimate::decode_head(shape, caps.decode_head_copy && !spec.remote);
     let base = Breakdown {
-        weights: policy * estimate::F32 + estimate::weights(shape, r.frozen_copies()) + head,
+        weights: policy * estimate::F32 + estimate::frozen(shape, r) + head,
         optimizer: if r.optimizer {
             estimate::optimizer_moments(&t)
         } else {

@@ -32,6 +32,8 @@ pub struct Resident {
     pub optimizer: bool,
     /// The frozen GRPO reference (loaded when β > 0).
     pub reference: bool,
+    /// The reference stores its matrices in BF16 (`reference_dtype`).
+    pub reference_bf16: bool,
     /// Other frozen models loaded locally: the Solver that rewards the
     /// Challenger, the question set's Challenger and Solver, the evaluated Solver.
     pub frozen: u64,
@@ -219,6 +221,7 @@ pub fn phase_specs(config: &RunConfig, prompts: &PromptLengths) -> Vec<PhaseSpec
         ..spec
     };
     let reference = config.grpo.loss.kl.beta != 0.0;
+    let reference_bf16 = config.memory.reference_dtype == crate::memory::ReferenceDtype::Bf16;
     let c = &config.challenger;
     let q = &config.question_set;
     let s = &config.solver;
@@ -233,6 +236,7 @@ pub fn phase_specs(config: &RunConfig, prompts: &PromptLengths) -> Vec<PhaseSpec
             policy: true,
             optimizer: true,
             reference,
+            reference_bf16,
             frozen: u64::from(local(InferenceRole::SolverReward)),
         };
         out.push(training(
@@ -272,6 +276,7 @@ pub fn phase_specs(config: &RunConfig, prompts: &PromptLengths) -> Vec<PhaseSpec
         policy: false,
         optimizer: false,
         reference: false,
+        reference_bf16,
         frozen: u64::from(local(InferenceRole::ChallengerRollouts))
             + u64::from(local(InferenceRole::Labelling)),
     };
@@ -297,6 +302,7 @@ pub fn phase_specs(config: &RunConfig, prompts: &PromptLengths) -> Vec<PhaseSpec
         policy: true,
         optimizer: true,
         reference,
+        reference_bf16,
         frozen: 0,
     };
     let solver_prompt = prompts.solver(q.sampling.max_new_tokens);
@@ -324,6 +330,7 @@ pub fn phase_specs(config: &RunConfig, prompts: &PromptLengths) -> Vec<PhaseSpec
         policy: false,
         optimizer: false,
         reference: false,
+        reference_bf16,
         frozen: u64::from(local(InferenceRole::Eval)),
     };
     let items = if e.limit > 0 { e.limit } else { usize::MAX };

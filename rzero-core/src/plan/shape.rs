@@ -84,6 +84,13 @@ impl ModelShape {
         embed + head + self.layers * layer + d
     }
 
+    /// Elements of the matrix parameters (embedding, projections, LM
+    /// head): all but the norms' vectors.
+    pub fn matrix_params(&self) -> u64 {
+        let (d, hd) = (self.hidden, self.head_dim);
+        self.params() - self.layers * (2 * hd + 2 * d) - d
+    }
+
     /// Elements of the largest single parameter tensor (the embedding, or a
     /// projection when it is bigger): AdamW's per-tensor temporaries scale with it.
     pub fn largest_param(&self) -> u64 {

@@ -179,6 +179,7 @@ fn solver_update(rows: u64, sequence: u64) -> PhaseSpec {
             policy: true,
             optimizer: true,
             reference: true,
+            reference_bf16: false,
             frozen: 0,
         },
         remote: false,
@@ -203,6 +204,7 @@ fn sampler(rows: u64, n: u64, prompt_tokens: u64, new_tokens: u64) -> PhaseSpec 
             policy: false,
             optimizer: false,
             reference: false,
+            reference_bf16: false,
             frozen: 1,
         },
         remote: false,
@@ -310,6 +312,26 @@ fn paper_plan(shape: &ModelShape, budget: u64) -> Plan {
     let config = rzero_core::preset("paper").unwrap();
     let specs = phase_specs(&config, &PromptLengths::approximate(&config));
     choose(shape, &specs, &PlanOptions::new(budget), false)
+}
+
+/// `reference_dtype = "bf16"` halves the reference's matrices in the
+/// estimate of an update (norms stay f32), and the paper preset asks for it.
+#[test]
+fn a_bf16_reference_costs_half_its_matrices() {
+    let q = ModelShape::qwen3_0_6b();
+    let mut spec = solver_update(8, 4096);
+    let f32_ref = plan_one(&q, &spec, true);
+    spec.resident.reference_bf16 = true;
+    let bf16_ref = plan_one(&q, &spec, true);
+    let saved = f32_ref.breakdown.weights - bf16_ref.breakdown.weights;
+    assert_eq!(saved, 2 * q.matrix_params());
+    let vectors = q.params() - q.matrix_params();
+    assert_eq!(vectors, 28 * (2 * 128 + 2 * 1024) + 1024);
+    let config = rzero_core::preset("paper").unwrap();
+    let specs = phase_specs(&config, &PromptLengths::approximate(&config));
+    let updates = specs.iter().filter(|s| s.resident.reference);
+    assert!(updates.clone().count() >= 2);
+    assert!(updates.into_iter().all(|s| s.resident.reference_bf16));
 }
 
 #[test]
@@ -572,11 +594,14 @@ fn lora_trains_adapters_and_samples_from_a_merged_copy() {
         lora.phase("solver_rollouts").unwrap(),
     );
     let head = estimate::decode_head(&shape, true);
-    assert_eq!(f.breakdown.weights, 2 * p * 4 + head);
+    // The paper preset's reference stores its matrices in BF16.
+    let m = shape.matrix_params();
+    let reference = m * 2 + (p - m) * 4;
+    assert_eq!(f.breakdown.weights, p * 4 + reference + head);
     assert_eq!(f.breakdown.optimizer, 2 * p * 4);
     assert_eq!(
         l.breakdown.weights,
-        (p + t.params + t.adapted + p) * 4 + head
+        (p + t.params + t.adapted) * 4 + reference + head
     );
     assert_eq!(l.breakdown.optimizer, 2 * t.params * 4);
     // Updates need less with adapters only, so they never get fewer rows.

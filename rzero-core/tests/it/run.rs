@@ -102,6 +102,29 @@ fn smoke_run_writes_every_artifact_and_stops_on_request_then_resumes_identically
     assert_eq!(deterministic(&resumed), deterministic(&full));
 }
 
+/// `[memory] reference_dtype = "bf16"` loses nothing when the base model
+/// is stored in BF16, as the built-in one (and Hugging Face's Qwen3) is:
+/// iteration 1's KL terms and losses are the f32 reference's, to the bit.
+#[test]
+fn a_bf16_reference_of_a_bf16_base_gives_the_same_run() {
+    let mut config = smoke();
+    config.iterations = 1;
+    let run = |config: &RunConfig| {
+        let dir = tempfile::tempdir().unwrap();
+        deterministic(&run_to_end(dir.path(), config))
+    };
+    let f32_run = run(&config);
+    config.memory.reference_dtype = rzero_core::config::ReferenceDtype::Bf16;
+    let bf16_run = run(&config);
+    let kl: Vec<f64> = f32_run
+        .iter()
+        .filter_map(|r| r.values.get("kl").copied())
+        .collect();
+    assert_eq!(kl.len(), 2, "{f32_run:?}");
+    assert!(kl.iter().all(|&k| k > 0.0), "{kl:?}");
+    assert_eq!(bf16_run, f32_run);
+}
+
 #[test]
 fn an_empty_question_set_skips_solver_training_with_a_warning() {
     let mut config = smoke();

@@ -23,9 +23,9 @@ impl DecodeHead {
             return Self { weight: None };
         }
         let weight = match &model.lm_head {
-            Some(head) => head.weight.val(),
+            Some(head) => crate::model::widened(head.weight.val()),
             None => {
-                let transposed = model.embed_tokens.weight.val().transpose();
+                let transposed = crate::model::widened(model.embed_tokens.weight.val()).transpose();
                 Tensor::from_data(transposed.into_data(), &device)
             }
         };

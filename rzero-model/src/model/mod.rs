@@ -3,6 +3,7 @@
 mod attention;
 mod block;
 mod cache;
+mod frozen;
 mod rope;
 
 use burn::nn::{
@@ -13,6 +14,8 @@ use burn::prelude::*;
 pub use attention::Attention;
 pub use block::{DecoderLayer, Mlp};
 pub use cache::KvCache;
+pub use frozen::bf16_storage_checked_on;
+pub(crate) use frozen::widened;
 pub(crate) use rope::Rope;
 
 use crate::config::Qwen3Config;
@@ -129,7 +132,7 @@ impl Qwen3 {
             let past = c.len();
             c.padding_mask(past, seq)
         });
-        let mut x = self.embed_tokens.forward(tokens);
+        let mut x = widened(self.embed_tokens.forward(tokens));
         for (i, layer) in self.layers.iter().enumerate() {
             let layer_cache = cache.as_deref_mut().map(|c| (c, i));
             x = layer.forward(x, &rope, mask.clone(), layer_cache);
@@ -140,9 +143,13 @@ impl Qwen3 {
     /// LM head on hidden states `[..., hidden]` → `[..., vocab]`.
     pub fn logits<const D: usize>(&self, hidden: Tensor<D>) -> Tensor<D> {
         match &self.lm_head {
-            Some(head) => head.forward(hidden),
+            Some(head) => burn::tensor::module::linear(
+                hidden,
+                widened(head.weight.val()),
+                head.bias.as_ref().map(|b| widened(b.val())),
+            ),
             None => {
-                let weight = self.embed_tokens.weight.val().transpose();
+                let weight = widened(self.embed_tokens.weight.val()).transpose();
                 burn::tensor::module::linear(hidden, weight, None)
             }
         }

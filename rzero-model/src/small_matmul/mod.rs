@@ -129,7 +129,7 @@ pub fn project<const D: usize>(linear: &Linear, x: Tensor<D>) -> Tensor<D> {
     if D < 2 {
         return linear.forward(x);
     }
-    let weight = linear.weight.val();
+    let weight = crate::model::widened(linear.weight.val());
     let d_out = weight.dims()[1];
     let x = x.reshape([rows, d_in]);
     let out = if rows <= MAX_SMALL_ROWS && uses_small_kernel(&x.device()) {

@@ -6,6 +6,7 @@ mod common;
 mod config;
 mod decode_kernels;
 mod errors;
+mod frozen;
 mod generation;
 mod hf_reference;
 mod kernels;
