@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::config_merge::Override;
 use crate::error::{CoreError, Result};
 pub use crate::inference::InferenceConfig;
-pub use crate::memory::{MemoryConfig, Recompute, ReferenceDtype};
+pub use crate::memory::{FrozenDtype, MemoryConfig, Recompute};
 
 /// Which form of the Challenger reward to use (docs/DESIGN.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -47,7 +47,7 @@ impl Recompute {
 /// Element type of the frozen GRPO reference's matrices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ReferenceDtype {
+pub enum FrozenDtype {
     /// f32, as trained: the reference equals the policy before its first
     /// update, to the bit.
     #[default]
@@ -63,8 +63,8 @@ pub enum ReferenceDtype {
 /// `dtype` asks and the device is one where that path is checked
 /// ([`rzero_model::model::bf16_storage_checked_on`]); f32 otherwise, with a
 /// warning.
-pub fn frozen_reference(model: Qwen3, dtype: ReferenceDtype) -> Qwen3 {
-    if dtype == ReferenceDtype::F32 {
+pub fn frozen_copy(model: Qwen3, dtype: FrozenDtype) -> Qwen3 {
+    if dtype == FrozenDtype::F32 {
         return model;
     }
     let device = model.embed_tokens.weight.device();
@@ -73,7 +73,7 @@ pub fn frozen_reference(model: Qwen3, dtype: ReferenceDtype) -> Qwen3 {
     } else {
         tracing::warn!(
             ?device,
-            "reference_dtype = \"bf16\" is only checked on the CPU; the reference stays f32"
+            "bf16 frozen copies are only checked on the CPU; this one stays f32"
         );
         model
     }
@@ -93,7 +93,10 @@ pub struct MemoryConfig {
     /// Layer recomputation in training.
     pub recompute: Recompute,
     /// How the frozen GRPO reference stores its matrices.
-    pub reference_dtype: ReferenceDtype,
+    pub reference_dtype: FrozenDtype,
+    /// How frozen models that only sample (the Solver that votes, the
+    /// question set's models, the evaluated Solver) store their matrices.
+    pub sampler_dtype: FrozenDtype,
 }
 
 impl Default for MemoryConfig {
@@ -103,7 +106,8 @@ impl Default for MemoryConfig {
             score_rows: DEFAULT_SCORE_ROWS,
             logprob_chunk: rzero_model::DEFAULT_LOGPROB_CHUNK,
             recompute: Recompute::Auto,
-            reference_dtype: ReferenceDtype::F32,
+            reference_dtype: FrozenDtype::F32,
+            sampler_dtype: FrozenDtype::F32,
         }
     }
 }
@@ -120,9 +124,12 @@ mod tests {
         assert_eq!(m.sampling_rows, DEFAULT_SAMPLING_ROWS);
         assert_eq!(Recompute::On.min_seq(), 0);
         assert_eq!(Recompute::Off.min_seq(), usize::MAX);
-        assert_eq!(m.reference_dtype, ReferenceDtype::F32);
+        assert_eq!(
+            (m.reference_dtype, m.sampler_dtype),
+            (FrozenDtype::F32, FrozenDtype::F32)
+        );
         let m: MemoryConfig = toml::from_str("reference_dtype = \"bf16\"").unwrap();
-        assert_eq!(m.reference_dtype, ReferenceDtype::Bf16);
+        assert_eq!(m.reference_dtype, FrozenDtype::Bf16);
     }
 
     #[test]
@@ -131,14 +138,11 @@ mod tests {
         use burn::tensor::DType;
         let config = rzero_model::Qwen3Config::s();
         let cpu = Device::flex();
-        let of = |device: &Device, dtype| frozen_reference(config.init(device), dtype);
-        assert_eq!(of(&cpu, ReferenceDtype::F32).matrix_dtype(), DType::F32);
-        assert_eq!(of(&cpu, ReferenceDtype::Bf16).matrix_dtype(), DType::BF16);
+        let of = |device: &Device, dtype| frozen_copy(config.init(device), dtype);
+        assert_eq!(of(&cpu, FrozenDtype::F32).matrix_dtype(), DType::F32);
+        assert_eq!(of(&cpu, FrozenDtype::Bf16).matrix_dtype(), DType::BF16);
         let autodiff = cpu.autodiff();
-        assert_eq!(
-            of(&autodiff, ReferenceDtype::Bf16).matrix_dtype(),
-            DType::F32
-        );
+        assert_eq!(of(&autodiff, FrozenDtype::Bf16).matrix_dtype(), DType::F32);
     }
 
     #[test]

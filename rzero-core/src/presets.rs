@@ -2,9 +2,9 @@
 //! 2 CPU cores) and `smoke` (CI, a minute or two).
 
 use crate::config::{
-    ChallengerConfig, ChallengerRewardForm, EvalConfig, GrpoSettings, InferenceConfig, LabelSource,
-    MemoryConfig, Prompts, QuestionSetConfig, ReferenceDtype, RunConfig, SamplingConfig,
-    SolverConfig, SolverRewardForm,
+    ChallengerConfig, ChallengerRewardForm, EvalConfig, FrozenDtype, GrpoSettings, InferenceConfig,
+    LabelSource, MemoryConfig, Prompts, QuestionSetConfig, RunConfig, SamplingConfig, SolverConfig,
+    SolverRewardForm,
 };
 use crate::error::{CoreError, Result};
 use rzero_data::{Band, FilterConfig};
@@ -91,9 +91,10 @@ pub fn paper() -> RunConfig {
             maj_m: 0,
         },
         inference: InferenceConfig::default(),
-        // A BF16 base model's reference loses nothing in BF16.
+        // A BF16 base model loses nothing in BF16; vLLM samples in BF16 too.
         memory: MemoryConfig {
-            reference_dtype: ReferenceDtype::Bf16,
+            reference_dtype: FrozenDtype::Bf16,
+            sampler_dtype: FrozenDtype::Bf16,
             ..MemoryConfig::default()
         },
     }
@@ -112,6 +113,8 @@ pub fn paper() -> RunConfig {
 pub fn tiny() -> RunConfig {
     let mut c = paper();
     c.preset = "tiny".into();
+    // f32 frozen copies: memory is plentiful, and every copy is exact.
+    c.memory = MemoryConfig::default();
     c.grpo.optimizer.lr = 1e-4;
     c.question_set.filter.band = Band::Range { lo: 0.6, hi: 0.9 };
     c.grpo.micro_batch_rows = 32;

@@ -233,7 +233,7 @@ impl<'a> Runner<'a> {
             return Ok(None);
         }
         let model = self.load(&self.model_dir(t - 1, role), false)?.model;
-        Ok(Some(crate::memory::frozen_reference(
+        Ok(Some(crate::memory::frozen_copy(
             model,
             self.config.memory.reference_dtype,
         )))
@@ -336,7 +336,10 @@ impl<'a> Runner<'a> {
         let inference = &self.config.inference;
         let backend = inference.backend(inference_role);
         if !backend.is_remote() {
-            return Ok(Frozen::Local(Box::new(self.load(&dir, false)?)));
+            let mut policy = self.load(&dir, false)?;
+            let dtype = self.config.memory.sampler_dtype;
+            policy.model = crate::memory::frozen_copy(policy.model, dtype);
+            return Ok(Frozen::Local(Box::new(policy)));
         }
         let origin = self.origin(t, role, self.steps(role).saturating_sub(1));
         let live = self

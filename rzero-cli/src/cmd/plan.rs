@@ -202,7 +202,7 @@ fn measure_all(
 
 fn print_table(model: &Path, source: &str, plan: &Plan) {
     println!(
-        "model:  {} ({:.1} M parameters, f32)",
+        "model:  {} ({:.1} M parameters)",
         model.display(),
         plan.params as f64 / 1e6
     );
@@ -282,7 +282,8 @@ fn print_table(model: &Path, source: &str, plan: &Plan) {
     let caps = plan.capabilities;
     let state = |on: bool, missing: &'static str| if on { "available" } else { missing };
     println!(
-        "\nlayer recomputation: {} · memory-efficient attention: {} · estimates count f32 tensors only",
+        "\nlayer recomputation: {} · memory-efficient attention: {} · tensors counted as f32, \
+         but a reference with memory.reference_dtype = \"bf16\"",
         state(caps.recompute, "not available"),
         state(caps.memory_efficient_attention, "not available yet"),
     );

@@ -204,6 +204,7 @@ impl Plan {
                 other => other,
             },
             reference_dtype: current.reference_dtype,
+            sampler_dtype: current.sampler_dtype,
         }
     }
 }

@@ -106,19 +106,16 @@ pub fn weights(shape: &ModelShape, copies: u64) -> u64 {
     copies * shape.params() * F32
 }
 
-/// The frozen copies of `r`: `frozen · P · 4`, plus the GRPO reference at
-/// `P · 4`, or with BF16 matrices `M · 2 + (P − M) · 4` (`M` the matrix
-/// elements; the norms stay f32).
+/// The frozen copies of `r`, each `P · 4`, or with BF16 matrices
+/// `M · 2 + (P − M) · 4` (`M` the matrix elements; the norms stay f32):
+/// the GRPO reference as `reference_bf16` says, the others as
+/// `sampler_bf16` says.
 pub fn frozen(shape: &ModelShape, r: &Resident) -> u64 {
-    let reference = match (r.reference, r.reference_bf16) {
-        (false, _) => 0,
-        (true, false) => shape.params() * F32,
-        (true, true) => {
-            let matrices = shape.matrix_params();
-            matrices * BF16 + (shape.params() - matrices) * F32
-        }
+    let copy = |bf16: bool| {
+        let matrices = if bf16 { shape.matrix_params() } else { 0 };
+        matrices * BF16 + (shape.params() - matrices) * F32
     };
-    weights(shape, r.frozen) + reference
+    r.frozen * copy(r.sampler_bf16) + u64::from(r.reference) * copy(r.reference_bf16)
 }
 
 /// AdamW's first and second moments of `t`'s trained elements: `2 · T · 4`.
@@ -339,10 +336,12 @@ pub fn kv_tensor(shape: &ModelShape, rows: u64, len: u64) -> u64 {
 /// The transposed copy of a tied LM head that generation makes on a CPU
 /// (`rzero_model::generate::DecodeHead`: the small-row kernel cannot read
 /// the embedding table transposed in place): `V · d · 4`; 0 for an untied
-/// head or when `copied` is false (other devices use burn's matmul).
-pub fn decode_head(shape: &ModelShape, copied: bool) -> u64 {
+/// head or when `copied` is false (other devices use burn's matmul);
+/// `V · d · 2` for a sampler with BF16 matrices (`bf16`).
+pub fn decode_head(shape: &ModelShape, copied: bool, bf16: bool) -> u64 {
+    let bytes = if bf16 { BF16 } else { F32 };
     if copied && shape.tied {
-        shape.vocab * shape.hidden * F32
+        shape.vocab * shape.hidden * bytes
     } else {
         0
     }

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::size::{current_rss, peak_rss, reset_peak_rss};
 use super::{PhaseKind, PhasePlan, PhaseSpec, PlanError};
 use crate::config::RunConfig;
-use crate::memory::{MemoryConfig, Recompute, ReferenceDtype, frozen_reference};
+use crate::memory::{FrozenDtype, MemoryConfig, Recompute, frozen_copy};
 use crate::policy::{Policy, lora_config};
 use crate::train::{Rollouts, grpo_update};
 
@@ -105,20 +105,23 @@ fn load_frozen(
 ) -> Result<(u64, Vec<Qwen3>), PlanError> {
     let baseline = current_rss()?;
     let r = &spec.resident;
-    let dtype = if r.reference_bf16 {
-        ReferenceDtype::Bf16
-    } else {
-        ReferenceDtype::F32
+    let dtype = |bf16| {
+        if bf16 {
+            FrozenDtype::Bf16
+        } else {
+            FrozenDtype::F32
+        }
     };
     let frozen = (0..r.frozen_copies())
         .map(|i| {
             let model = load_pretrained(model_dir, device)?.0;
-            // The reference comes first, stored as a run stores it.
-            Ok(if r.reference && i == 0 {
-                frozen_reference(model, dtype)
+            // The reference comes first; each is stored as a run stores it.
+            let bf16 = if r.reference && i == 0 {
+                r.reference_bf16
             } else {
-                model
-            })
+                r.sampler_bf16
+            };
+            Ok(frozen_copy(model, dtype(bf16)))
         })
         .collect::<Result<_, PlanError>>()?;
     Ok((baseline, frozen))

@@ -231,7 +231,9 @@ pub(super) fn sampling_estimate(
     } else {
         0
     };
-    let head = estimate::decode_head(shape, caps.decode_head_copy && !spec.remote);
+    // A frozen sampler's copy of the head is in its matrix dtype.
+    let bf16_sampler = r.sampler_bf16 && !spec.policy_samples;
+    let head = estimate::decode_head(shape, caps.decode_head_copy && !spec.remote, bf16_sampler);
     let base = Breakdown {
         weights: policy * estimate::F32 + estimate::frozen(shape, r) + head,
         optimizer: if r.optimizer {

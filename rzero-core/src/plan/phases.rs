@@ -34,6 +34,8 @@ pub struct Resident {
     pub reference: bool,
     /// The reference stores its matrices in BF16 (`reference_dtype`).
     pub reference_bf16: bool,
+    /// The other frozen models store theirs in BF16 (`sampler_dtype`).
+    pub sampler_bf16: bool,
     /// Other frozen models loaded locally: the Solver that rewards the
     /// Challenger, the question set's Challenger and Solver, the evaluated Solver.
     pub frozen: u64,
@@ -221,7 +223,9 @@ pub fn phase_specs(config: &RunConfig, prompts: &PromptLengths) -> Vec<PhaseSpec
         ..spec
     };
     let reference = config.grpo.loss.kl.beta != 0.0;
-    let reference_bf16 = config.memory.reference_dtype == crate::memory::ReferenceDtype::Bf16;
+    let bf16 = |d| d == crate::memory::FrozenDtype::Bf16;
+    let reference_bf16 = bf16(config.memory.reference_dtype);
+    let sampler_bf16 = bf16(config.memory.sampler_dtype);
     let c = &config.challenger;
     let q = &config.question_set;
     let s = &config.solver;
@@ -237,6 +241,7 @@ pub fn phase_specs(config: &RunConfig, prompts: &PromptLengths) -> Vec<PhaseSpec
             optimizer: true,
             reference,
             reference_bf16,
+            sampler_bf16,
             frozen: u64::from(local(InferenceRole::SolverReward)),
         };
         out.push(training(
@@ -277,6 +282,7 @@ pub fn phase_specs(config: &RunConfig, prompts: &PromptLengths) -> Vec<PhaseSpec
         optimizer: false,
         reference: false,
         reference_bf16,
+        sampler_bf16,
         frozen: u64::from(local(InferenceRole::ChallengerRollouts))
             + u64::from(local(InferenceRole::Labelling)),
     };
@@ -303,6 +309,7 @@ pub fn phase_specs(config: &RunConfig, prompts: &PromptLengths) -> Vec<PhaseSpec
         optimizer: true,
         reference,
         reference_bf16,
+        sampler_bf16,
         frozen: 0,
     };
     let solver_prompt = prompts.solver(q.sampling.max_new_tokens);
@@ -331,6 +338,7 @@ pub fn phase_specs(config: &RunConfig, prompts: &PromptLengths) -> Vec<PhaseSpec
         optimizer: false,
         reference: false,
         reference_bf16,
+        sampler_bf16,
         frozen: u64::from(local(InferenceRole::Eval)),
     };
     let items = if e.limit > 0 { e.limit } else { usize::MAX };

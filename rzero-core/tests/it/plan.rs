@@ -180,6 +180,7 @@ fn solver_update(rows: u64, sequence: u64) -> PhaseSpec {
             optimizer: true,
             reference: true,
             reference_bf16: false,
+            sampler_bf16: false,
             frozen: 0,
         },
         remote: false,
@@ -205,6 +206,7 @@ fn sampler(rows: u64, n: u64, prompt_tokens: u64, new_tokens: u64) -> PhaseSpec 
             optimizer: false,
             reference: false,
             reference_bf16: false,
+            sampler_bf16: false,
             frozen: 1,
         },
         remote: false,
@@ -315,9 +317,10 @@ fn paper_plan(shape: &ModelShape, budget: u64) -> Plan {
 }
 
 /// `reference_dtype = "bf16"` halves the reference's matrices in the
-/// estimate of an update (norms stay f32), and the paper preset asks for it.
+/// estimate of an update (norms stay f32), `sampler_dtype = "bf16"` a
+/// frozen sampler's, and the paper preset asks for both.
 #[test]
-fn a_bf16_reference_costs_half_its_matrices() {
+fn bf16_frozen_copies_cost_half_their_matrices() {
     let q = ModelShape::qwen3_0_6b();
     let mut spec = solver_update(8, 4096);
     let f32_ref = plan_one(&q, &spec, true);
@@ -327,11 +330,24 @@ fn a_bf16_reference_costs_half_its_matrices() {
     assert_eq!(saved, 2 * q.matrix_params());
     let vectors = q.params() - q.matrix_params();
     assert_eq!(vectors, 28 * (2 * 128 + 2 * 1024) + 1024);
+    // A frozen sampler (`sampler_dtype`): its matrices and its copy of
+    // the tied head for decoding on a CPU both halve.
+    let mut eval = sampler(16, 1, 512, 512);
+    let f32_eval = plan_one(&q, &eval, true);
+    eval.resident.sampler_bf16 = true;
+    let bf16_eval = plan_one(&q, &eval, true);
+    let head = estimate::decode_head(&q, true, false);
+    assert_eq!(head, 2 * estimate::decode_head(&q, true, true));
+    assert_eq!(
+        f32_eval.breakdown.weights - bf16_eval.breakdown.weights,
+        2 * q.matrix_params() + head / 2
+    );
     let config = rzero_core::preset("paper").unwrap();
     let specs = phase_specs(&config, &PromptLengths::approximate(&config));
     let updates = specs.iter().filter(|s| s.resident.reference);
     assert!(updates.clone().count() >= 2);
     assert!(updates.into_iter().all(|s| s.resident.reference_bf16));
+    assert!(specs.iter().all(|s| s.resident.sampler_bf16));
 }
 
 #[test]
@@ -593,7 +609,7 @@ fn lora_trains_adapters_and_samples_from_a_merged_copy() {
         full.phase("solver_rollouts").unwrap(),
         lora.phase("solver_rollouts").unwrap(),
     );
-    let head = estimate::decode_head(&shape, true);
+    let head = estimate::decode_head(&shape, true, false);
     // The paper preset's reference stores its matrices in BF16.
     let m = shape.matrix_params();
     let reference = m * 2 + (p - m) * 4;

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use burn::prelude::Device;
 use rzero_core::MetricsRecord;
+use rzero_core::config::FrozenDtype;
 use rzero_core::phases::eval::BenchSource;
 use rzero_core::progress::{NoProgress, StopFlag};
 use rzero_core::run::{RunOptions, Runner, init_run};
@@ -102,27 +103,41 @@ fn smoke_run_writes_every_artifact_and_stops_on_request_then_resumes_identically
     assert_eq!(deterministic(&resumed), deterministic(&full));
 }
 
-/// `[memory] reference_dtype = "bf16"` loses nothing when the base model
-/// is stored in BF16, as the built-in one (and Hugging Face's Qwen3) is:
-/// iteration 1's KL terms and losses are the f32 reference's, to the bit.
+/// BF16 frozen copies lose nothing when the base model is stored in BF16,
+/// as the built-in one (and Hugging Face's Qwen3) is. With
+/// `reference_dtype = "bf16"` iteration 1's KL terms and losses are the f32
+/// reference's, to the bit; with `sampler_dtype = "bf16"` too, so is
+/// everything up to the question set, whose Challenger is a trained (f32)
+/// checkpoint rounded to BF16.
 #[test]
-fn a_bf16_reference_of_a_bf16_base_gives_the_same_run() {
+fn bf16_frozen_copies_of_a_bf16_base_give_the_same_run() {
     let mut config = smoke();
     config.iterations = 1;
+    assert_eq!(config.memory.reference_dtype, FrozenDtype::F32);
     let run = |config: &RunConfig| {
         let dir = tempfile::tempdir().unwrap();
         deterministic(&run_to_end(dir.path(), config))
     };
     let f32_run = run(&config);
-    config.memory.reference_dtype = rzero_core::config::ReferenceDtype::Bf16;
-    let bf16_run = run(&config);
     let kl: Vec<f64> = f32_run
         .iter()
         .filter_map(|r| r.values.get("kl").copied())
         .collect();
     assert_eq!(kl.len(), 2, "{f32_run:?}");
     assert!(kl.iter().all(|&k| k > 0.0), "{kl:?}");
-    assert_eq!(bf16_run, f32_run);
+    config.memory.reference_dtype = FrozenDtype::Bf16;
+    assert_eq!(run(&config), f32_run);
+    config.memory.sampler_dtype = FrozenDtype::Bf16;
+    let both = run(&config);
+    let until_question_set = |r: &[MetricsRecord]| -> Vec<MetricsRecord> {
+        r.iter()
+            .take_while(|r| r.phase != "question_set")
+            .cloned()
+            .collect()
+    };
+    let head = until_question_set(&f32_run);
+    assert!(head.iter().any(|r| r.phase == "challenger"), "{head:?}");
+    assert_eq!(until_question_set(&both), head);
 }
 
 #[test]

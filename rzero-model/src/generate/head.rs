@@ -9,7 +9,8 @@ use crate::small_matmul::{MAX_SMALL_ROWS, small_matmul, uses_small_kernel};
 /// `[hidden, vocab]` in contiguous memory, made once per generation when
 /// the small-row kernel runs (a tied head is the embedding table
 /// transposed, a view the kernel cannot read in place, so it is copied:
-/// `vocab · hidden` floats more while generating).
+/// `vocab · hidden` floats more while generating, in the model's matrix
+/// dtype: BF16 for a frozen copy, which the small-row kernel reads as is).
 #[derive(Debug)]
 pub struct DecodeHead {
     weight: Option<Tensor<2>>,
@@ -23,9 +24,9 @@ impl DecodeHead {
             return Self { weight: None };
         }
         let weight = match &model.lm_head {
-            Some(head) => crate::model::widened(head.weight.val()),
+            Some(head) => head.weight.val(),
             None => {
-                let transposed = crate::model::widened(model.embed_tokens.weight.val()).transpose();
+                let transposed = model.embed_tokens.weight.val().transpose();
                 Tensor::from_data(transposed.into_data(), &device)
             }
         };

@@ -16,6 +16,34 @@
 
 use std::sync::OnceLock;
 
+use burn::tensor::bf16;
+
+/// An element a weight is stored in: `f32`, or `bf16` widened to `f32` as
+/// it is loaded (the products are then those of the widened weight, to the
+/// bit, with half the weight bytes read).
+pub trait Weight: Copy + Send + Sync {
+    /// Zero (pads the last, narrower column panel).
+    const ZERO: Self;
+    /// The value as `f32`.
+    fn widen(self) -> f32;
+}
+
+impl Weight for f32 {
+    const ZERO: Self = 0.0;
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        self
+    }
+}
+
+impl Weight for bf16 {
+    const ZERO: Self = bf16::ZERO;
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        f32::from_bits(u32::from(self.to_bits()) << 16)
+    }
+}
+
 /// The instruction set a kernel runs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isa {
@@ -74,7 +102,7 @@ pub struct Dims {
 ///
 /// # Panics
 /// When a slice is shorter than its shape says.
-pub fn matmul(isa: Isa, x: &[f32], w: &[f32], out: &mut [f32], dims: Dims) {
+pub fn matmul<W: Weight>(isa: Isa, x: &[f32], w: &[W], out: &mut [f32], dims: Dims) {
     let Dims { m, k, n } = dims;
     assert!(
         x.len() >= m * k && w.len() >= k * n && out.len() >= m * n,
@@ -104,7 +132,7 @@ pub fn matmul(isa: Isa, x: &[f32], w: &[f32], out: &mut [f32], dims: Dims) {
                 matmul_avx2(x, w, out, dims)
             }
         }
-        _ => matmul_tiles::<4, 8, false>(x, w, out, dims),
+        _ => matmul_tiles::<W, 4, 8, false>(x, w, out, dims),
     }
 }
 
@@ -122,7 +150,7 @@ pub(crate) const PARALLEL_MIN_WORK: usize = 1 << 22;
 ///
 /// # Panics
 /// When a slice is shorter than its shape says.
-pub fn matmul_parallel(isa: Isa, x: &[f32], w: &[f32], out: &mut [f32], dims: Dims) {
+pub fn matmul_parallel<W: Weight>(isa: Isa, x: &[f32], w: &[W], out: &mut [f32], dims: Dims) {
     use rayon::prelude::*;
     let Dims { m, k, n } = dims;
     let threads = rayon::current_num_threads().max(1);
@@ -145,33 +173,33 @@ pub fn matmul_parallel(isa: Isa, x: &[f32], w: &[f32], out: &mut [f32], dims: Di
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
-fn matmul_avx512(x: &[f32], w: &[f32], out: &mut [f32], dims: Dims) {
-    matmul_tiles::<4, 64, true>(x, w, out, dims);
+fn matmul_avx512<W: Weight>(x: &[f32], w: &[W], out: &mut [f32], dims: Dims) {
+    matmul_tiles::<W, 4, 64, true>(x, w, out, dims);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn matmul_avx2(x: &[f32], w: &[f32], out: &mut [f32], dims: Dims) {
-    matmul_tiles::<4, 16, true>(x, w, out, dims);
+fn matmul_avx2<W: Weight>(x: &[f32], w: &[W], out: &mut [f32], dims: Dims) {
+    matmul_tiles::<W, 4, 16, true>(x, w, out, dims);
 }
 
 /// Every `MR × NR` tile; the last, narrower column panel goes through a
 /// zero-padded copy so it uses the same tile code.
 #[inline(always)]
-fn matmul_tiles<const MR: usize, const NR: usize, const FMA: bool>(
+fn matmul_tiles<W: Weight, const MR: usize, const NR: usize, const FMA: bool>(
     x: &[f32],
-    w: &[f32],
+    w: &[W],
     out: &mut [f32],
     dims: Dims,
 ) {
     let Dims { m, k, n } = dims;
     let full = n / NR * NR;
     for j0 in (0..full).step_by(NR) {
-        row_blocks::<MR, NR, FMA>(x, Panel { w, stride: n, j0 }, out, dims, NR);
+        row_blocks::<W, MR, NR, FMA>(x, Panel { w, stride: n, j0 }, out, dims, NR);
     }
     if full < n {
         let width = n - full;
-        let mut padded = vec![0.0f32; k * NR];
+        let mut padded = vec![W::ZERO; k * NR];
         for (p, row) in padded.chunks_exact_mut(NR).enumerate() {
             row[..width].copy_from_slice(&w[p * n + full..p * n + n]);
         }
@@ -180,14 +208,14 @@ fn matmul_tiles<const MR: usize, const NR: usize, const FMA: bool>(
             stride: NR,
             j0: 0,
         };
-        row_blocks::<MR, NR, FMA>(x, panel, &mut out[full..], Dims { m, k, n }, width);
+        row_blocks::<W, MR, NR, FMA>(x, panel, &mut out[full..], Dims { m, k, n }, width);
     }
 }
 
 /// `NR` columns of a weight: row `p` is `w[p * stride + j0 ..][..NR]`.
 #[derive(Clone, Copy)]
-struct Panel<'a> {
-    w: &'a [f32],
+struct Panel<'a, W> {
+    w: &'a [W],
     stride: usize,
     j0: usize,
 }
@@ -195,9 +223,9 @@ struct Panel<'a> {
 /// All rows of one column panel, `MR` (then 4, 2, 1) rows at a time; writes
 /// the first `width` columns of each tile to `out[i * n + j0 ..]`.
 #[inline(always)]
-fn row_blocks<const MR: usize, const NR: usize, const FMA: bool>(
+fn row_blocks<W: Weight, const MR: usize, const NR: usize, const FMA: bool>(
     x: &[f32],
-    panel: Panel<'_>,
+    panel: Panel<'_, W>,
     out: &mut [f32],
     dims: Dims,
     width: usize,
@@ -206,22 +234,22 @@ fn row_blocks<const MR: usize, const NR: usize, const FMA: bool>(
     while i0 < dims.m {
         let rows = dims.m - i0;
         i0 += if rows >= MR {
-            tile::<MR, NR, FMA>(x, panel, out, dims, i0, width)
+            tile::<W, MR, NR, FMA>(x, panel, out, dims, i0, width)
         } else if rows >= 4 && MR > 4 {
-            tile::<4, NR, FMA>(x, panel, out, dims, i0, width)
+            tile::<W, 4, NR, FMA>(x, panel, out, dims, i0, width)
         } else if rows >= 2 && MR > 2 {
-            tile::<2, NR, FMA>(x, panel, out, dims, i0, width)
+            tile::<W, 2, NR, FMA>(x, panel, out, dims, i0, width)
         } else {
-            tile::<1, NR, FMA>(x, panel, out, dims, i0, width)
+            tile::<W, 1, NR, FMA>(x, panel, out, dims, i0, width)
         };
     }
 }
 
 /// One `R × NR` tile at rows `i0..i0 + R`; returns `R`.
 #[inline(always)]
-fn tile<const R: usize, const NR: usize, const FMA: bool>(
+fn tile<W: Weight, const R: usize, const NR: usize, const FMA: bool>(
     x: &[f32],
-    panel: Panel<'_>,
+    panel: Panel<'_, W>,
     out: &mut [f32],
     dims: Dims,
     i0: usize,
@@ -238,6 +266,7 @@ fn tile<const R: usize, const NR: usize, const FMA: bool>(
         for (acc_row, x_row) in acc.iter_mut().zip(&x_rows) {
             let xi = x_row[p];
             for (a, &wv) in acc_row.iter_mut().zip(w_row) {
+                let wv = wv.widen();
                 *a = if FMA {
                     xi.mul_add(wv, *a)
                 } else {
@@ -299,6 +328,23 @@ mod tests {
                         "{isa:?} {m}x{k}x{n}: {got} vs {want}"
                     );
                 }
+            }
+        }
+    }
+
+    /// A BF16 weight gives the products of its widened f32 copy, to the bit.
+    #[test]
+    fn a_bf16_weight_equals_its_widened_copy() {
+        for (m, k, n) in [(1, 7, 5), (16, 256, 768), (9, 33, 47)] {
+            let dims = Dims { m, k, n };
+            let x = values(m * k, 5);
+            let w: Vec<bf16> = values(k * n, 6).into_iter().map(bf16::from_f32).collect();
+            let wide: Vec<f32> = w.iter().map(|v| v.to_f32()).collect();
+            for isa in [Isa::Avx512, Isa::Avx2Fma, Isa::Scalar] {
+                let (mut got, mut want) = (vec![f32::NAN; m * n], vec![0.0; m * n]);
+                matmul(isa, &x, &w, &mut got, dims);
+                matmul(isa, &x, &wide, &mut want, dims);
+                assert_eq!(got, want, "{isa:?} {m}x{k}x{n}");
             }
         }
     }

@@ -70,7 +70,7 @@ fn flex_small_matmul(
     let (&[m, k], &[kw, n]) = (x.layout().shape().as_slice(), w.layout().shape().as_slice()) else {
         return Err(Box::new((x, w)));
     };
-    if x.dtype() != DType::F32 || w.dtype() != DType::F32 || k != kw {
+    if x.dtype() != DType::F32 || !matches!(w.dtype(), DType::F32 | DType::BF16) || k != kw {
         return Err(Box::new((x, w)));
     }
     // Activations are small; a strided one is copied. The weight is large
@@ -80,11 +80,19 @@ fn flex_small_matmul(
     } else {
         x.to_contiguous()
     };
-    let (Some(xs), Some(ws)) = (x.as_slice::<f32>(), w.as_slice::<f32>()) else {
+    let Some(xs) = x.as_slice::<f32>() else {
         return Err(Box::new((x, w)));
     };
     let mut out = vec![0.0f32; m * n];
-    kernel::matmul_parallel(Isa::detect(), xs, ws, &mut out, Dims { m, k, n });
+    let dims = Dims { m, k, n };
+    // A BF16 weight (a frozen copy) is widened as the kernel loads it.
+    if let Some(ws) = w.as_slice::<f32>() {
+        kernel::matmul_parallel(Isa::detect(), xs, ws, &mut out, dims);
+    } else if let Some(ws) = w.as_slice::<burn::tensor::bf16>() {
+        kernel::matmul_parallel(Isa::detect(), xs, ws, &mut out, dims);
+    } else {
+        return Err(Box::new((x, w)));
+    }
     Ok(FlexTensor::from_data(TensorData::new(out, [m, n])))
 }
 
@@ -129,13 +137,14 @@ pub fn project<const D: usize>(linear: &Linear, x: Tensor<D>) -> Tensor<D> {
     if D < 2 {
         return linear.forward(x);
     }
-    let weight = crate::model::widened(linear.weight.val());
+    let weight = linear.weight.val();
     let d_out = weight.dims()[1];
     let x = x.reshape([rows, d_in]);
+    // The small kernel reads a BF16 weight as it is; the packed one widens it.
     let out = if rows <= MAX_SMALL_ROWS && uses_small_kernel(&x.device()) {
         small_matmul(x, weight)
     } else {
-        crate::kernels::matmul_t(x, weight, false, false)
+        crate::kernels::matmul_t(x, crate::model::widened(weight), false, false)
     };
     let out = match &linear.bias {
         Some(bias) => out + bias.val().unsqueeze::<2>(),

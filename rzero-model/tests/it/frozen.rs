@@ -3,6 +3,7 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::*;
 use burn::tensor::DType;
+use rzero_model::sampling::Sampling;
 use rzero_model::{CompletionBatch, GenerateOptions, completion_logprobs, generate};
 
 use crate::common::{device, load, max_abs_diff, single, to_vec};
@@ -61,6 +62,20 @@ fn bf16_matrices_of_a_bf16_checkpoint_give_the_same_bits_in_half_the_memory() {
     let got = to_vec(frozen.forward(tokens, positions, None));
     assert_eq!(got, want);
     assert_eq!(logprobs(&frozen), logprobs(&model));
+    // Decoding reads the BF16 matrices in the small-row kernel (prefill
+    // widens them for the packed one): the same samples and log-probs.
+    let options = GenerateOptions {
+        max_new_tokens: 8,
+        samples_per_prompt: 3,
+        sampling: Sampling::Temperature { temperature: 1.0 },
+        ..GenerateOptions::default()
+    };
+    let prompts = [vec![5u32, 9, 200, 31, 7], vec![3, 1]];
+    let want = generate(&model, &prompts, &options, None).unwrap();
+    let got = generate(&frozen, &prompts, &options, None).unwrap();
+    for (a, b) in got.iter().zip(&want) {
+        assert_eq!((&a.token_ids, &a.logprobs), (&b.token_ids, &b.logprobs));
+    }
 }
 
 /// A model trained in f32 is rounded once: log-probs move by BF16's
