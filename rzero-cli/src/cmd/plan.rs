@@ -283,7 +283,7 @@ fn print_table(model: &Path, source: &str, plan: &Plan) {
     let state = |on: bool, missing: &'static str| if on { "available" } else { missing };
     println!(
         "\nlayer recomputation: {} · memory-efficient attention: {} · tensors counted as f32, \
-         but a reference with memory.reference_dtype = \"bf16\"",
+         but frozen copies with memory.reference_dtype or sampler_dtype = \"bf16\"",
         state(caps.recompute, "not available"),
         state(caps.memory_efficient_attention, "not available yet"),
     );
