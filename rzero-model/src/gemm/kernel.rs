@@ -400,9 +400,16 @@ struct RowsRef<'a> {
 fn micro_direct(a: RowsRef<'_>, b: &[f32], c: Out<'_>, tile: Tile) {
     #[cfg(target_arch = "x86_64")]
     {
-        let mut acc = start::<16, { 6 * 16 }>(c, tile);
-        simd::tile_6x16_in_place(a.data, a.stride, a.rows, b, &mut acc);
-        store::<16>(&acc, c, tile);
+        if tile.add {
+            let mut acc = [0.0f32; 6 * 16];
+            start::<16>(&mut acc, c, tile);
+            simd::tile_6x16_in_place::<true>(a.data, a.stride, a.rows, b, &mut acc);
+            store::<16>(&acc, c, tile);
+        } else {
+            let mut acc = [0.0f32; 6 * 16];
+            simd::tile_6x16_in_place::<false>(a.data, a.stride, a.rows, b, &mut acc);
+            store::<16>(&acc, c, tile);
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (a, b, c, tile);
@@ -430,13 +437,27 @@ fn micro<const MR: usize, const NR: usize, const FMA: bool>(
     #[cfg(target_arch = "x86_64")]
     {
         if MR == 12 && NR == 32 && FMA {
-            let mut acc = start::<32, { 12 * 32 }>(c, tile);
-            simd::tile_12x32(a, b, &mut acc);
+            // One array per branch: the tile that starts from zero
+            // overwrites all of it, so its zeroing is optimised away.
+            if tile.add {
+                let mut acc = [0.0f32; 12 * 32];
+                start::<32>(&mut acc, c, tile);
+                simd::tile_12x32::<true>(a, b, &mut acc);
+                return store::<32>(&acc, c, tile);
+            }
+            let mut acc = [0.0f32; 12 * 32];
+            simd::tile_12x32::<false>(a, b, &mut acc);
             return store::<32>(&acc, c, tile);
         }
         if MR == 6 && NR == 16 && FMA {
-            let mut acc = start::<16, { 6 * 16 }>(c, tile);
-            simd::tile_6x16(a, b, &mut acc);
+            if tile.add {
+                let mut acc = [0.0f32; 6 * 16];
+                start::<16>(&mut acc, c, tile);
+                simd::tile_6x16::<true>(a, b, &mut acc);
+                return store::<16>(&acc, c, tile);
+            }
+            let mut acc = [0.0f32; 6 * 16];
+            simd::tile_6x16::<false>(a, b, &mut acc);
             return store::<16>(&acc, c, tile);
         }
     }
@@ -468,14 +489,10 @@ fn micro<const MR: usize, const NR: usize, const FMA: bool>(
 /// small-row kernel (the same chain) computed it: a sampled row's log-probs
 /// are the same bits whatever batch it was decoded in.
 #[inline(always)]
-fn start<const NR: usize, const LEN: usize>(c: Out<'_>, tile: Tile) -> [f32; LEN] {
-    let mut acc = [0.0f32; LEN];
-    if tile.add {
-        for (i, row) in acc.chunks_exact_mut(NR).enumerate().take(tile.rows) {
-            c.read(i * tile.ldc, &mut row[..tile.cols]);
-        }
+fn start<const NR: usize>(acc: &mut [f32], c: Out<'_>, tile: Tile) {
+    for (i, row) in acc.chunks_exact_mut(NR).enumerate().take(tile.rows) {
+        c.read(i * tile.ldc, &mut row[..tile.cols]);
     }
-    acc
 }
 
 /// Writes the valid part of a row-major `? × NR` tile to `c`.
@@ -496,18 +513,21 @@ mod simd {
     /// `acc (12 × 32) += Σ_p a[p] ⊗ b[p]` over `a` `kc × 12`, `b` `kc × 32`.
     /// Only called from code compiled with AVX-512F (the `gemm_avx512` path).
     #[inline(always)]
-    pub(super) fn tile_12x32(a: &[f32], b: &[f32], acc: &mut [f32; 12 * 32]) {
+    pub(super) fn tile_12x32<const LOAD: bool>(a: &[f32], b: &[f32], acc: &mut [f32; 12 * 32]) {
         let kc = (a.len() / 12).min(b.len() / 32);
         // SAFETY: every read is inside `a[..12 kc]` and `b[..32 kc]`, every
         // write inside `acc`; the caller runs with AVX-512F enabled.
         unsafe {
-            let init = acc.as_ptr();
-            let mut c: [[__m512; 2]; 12] = std::array::from_fn(|r| {
-                [
-                    _mm512_loadu_ps(init.add(r * 32)),
-                    _mm512_loadu_ps(init.add(r * 32 + 16)),
-                ]
-            });
+            let mut c = [[_mm512_setzero_ps(); 2]; 12];
+            if LOAD {
+                // Loaded one register at a time: through a closure or
+                // `array::from_fn` the accumulators stayed on the stack.
+                let p = acc.as_ptr();
+                for (r, row) in c.iter_mut().enumerate() {
+                    row[0] = _mm512_loadu_ps(p.add(32 * r));
+                    row[1] = _mm512_loadu_ps(p.add(32 * r + 16));
+                }
+            }
             let (mut pa, mut pb) = (a.as_ptr(), b.as_ptr());
             for _ in 0..kc {
                 let b0 = _mm512_loadu_ps(pb);
@@ -533,7 +553,7 @@ mod simd {
     /// from `rows` on repeat row `rows − 1` (their sums are not stored).
     /// Only called from code compiled with AVX2 and FMA.
     #[inline(always)]
-    pub(super) fn tile_6x16_in_place(
+    pub(super) fn tile_6x16_in_place<const LOAD: bool>(
         a: &[f32],
         lda: usize,
         rows: usize,
@@ -551,7 +571,7 @@ mod simd {
         // inside `acc`; the caller runs with AVX2 + FMA enabled.
         unsafe {
             let rows: [*const f32; 6] = std::array::from_fn(|r| a.as_ptr().add(r.min(last) * lda));
-            let mut c = load_6x16(acc);
+            let mut c = load_6x16::<LOAD>(acc);
             let mut pb = b.as_ptr();
             for p in 0..kc {
                 let b0 = _mm256_loadu_ps(pb);
@@ -571,27 +591,31 @@ mod simd {
         }
     }
 
-    /// `acc` as 6 × 2 registers.
+    /// `acc` (or zeros) as 6 × 2 registers.
     #[inline(always)]
-    fn load_6x16(acc: &[f32; 6 * 16]) -> [[__m256; 2]; 6] {
-        let init = acc.as_ptr();
+    fn load_6x16<const LOAD: bool>(acc: &[f32; 6 * 16]) -> [[__m256; 2]; 6] {
         // SAFETY: reads inside `acc`; the callers run with AVX2 enabled.
-        std::array::from_fn(|r| unsafe {
-            [
-                _mm256_loadu_ps(init.add(r * 16)),
-                _mm256_loadu_ps(init.add(r * 16 + 8)),
-            ]
-        })
+        unsafe {
+            let mut c = [[_mm256_setzero_ps(); 2]; 6];
+            if LOAD {
+                let p = acc.as_ptr();
+                for (r, row) in c.iter_mut().enumerate() {
+                    row[0] = _mm256_loadu_ps(p.add(16 * r));
+                    row[1] = _mm256_loadu_ps(p.add(16 * r + 8));
+                }
+            }
+            c
+        }
     }
 
     /// `acc (6 × 16) += Σ_p a[p] ⊗ b[p]` over `a` `kc × 6`, `b` `kc × 16`.
     /// Only called from code compiled with AVX2 and FMA.
     #[inline(always)]
-    pub(super) fn tile_6x16(a: &[f32], b: &[f32], acc: &mut [f32; 6 * 16]) {
+    pub(super) fn tile_6x16<const LOAD: bool>(a: &[f32], b: &[f32], acc: &mut [f32; 6 * 16]) {
         let kc = (a.len() / 6).min(b.len() / 16);
         // SAFETY: as in `tile_12x32`, with AVX2 + FMA enabled by the caller.
         unsafe {
-            let mut c = load_6x16(acc);
+            let mut c = load_6x16::<LOAD>(acc);
             let (mut pa, mut pb) = (a.as_ptr(), b.as_ptr());
             for _ in 0..kc {
                 let b0 = _mm256_loadu_ps(pb);
