@@ -15,7 +15,10 @@
 //!   its own backward ([`attention_op`]), so neither `[N, vocab]` logits nor
 //!   `[batch, heads, seq, seq]` scores are kept for the backward pass.
 //! - [`generate`]: batched KV-cache decoding with `n` samples per prompt, a
-//!   [`sampling::Sampling`] rule, EOS / stop strings / length stops.
+//!   [`sampling::Sampling`] rule, EOS / stop strings / length stops; a
+//!   row's tokens and log-probs are the same bits whatever batch it is in.
+//! - [`Qwen3::with_bf16_matrices`]: a frozen copy (a GRPO reference, a
+//!   sampler) with BF16 matrices, half the memory, f32 arithmetic.
 //! - [`lora`]: LoRA adapters on the attention and MLP projections
 //!   ([`apply_lora`], [`merge_lora`]), saved and loaded as PEFT adapters.
 //! - [`random_checkpoint`]: seeded random checkpoints with the exact shapes
