@@ -463,9 +463,7 @@ fn micro<const MR: usize, const NR: usize, const FMA: bool>(
     }
     let mut acc = [[0.0f32; NR]; MR];
     if tile.add {
-        for (i, row) in acc.iter_mut().enumerate().take(tile.rows) {
-            c.read(i * tile.ldc, &mut row[..tile.cols]);
-        }
+        start::<NR>(acc.as_flattened_mut(), c, tile);
     }
     for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
         for (acc_row, &ai) in acc.iter_mut().zip(ap) {
@@ -482,8 +480,8 @@ fn micro<const MR: usize, const NR: usize, const FMA: bool>(
     store::<NR>(acc.as_flattened(), c, tile);
 }
 
-/// A tile's starting accumulators: zero, or the valid part of `c` when the
-/// tile adds to it. Each element's sum is then one chain of multiply-adds
+/// Copies the valid part of `c` into a tile that adds to it (a tile that
+/// does not starts from zero). Each element's sum is then one chain of multiply-adds
 /// over the whole inner dimension, `KC` slices and all, so a row's result
 /// does not depend on how many rows the product has, nor on whether the
 /// small-row kernel (the same chain) computed it: a sampled row's log-probs
