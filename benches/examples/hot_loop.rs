@@ -13,6 +13,14 @@ use rzero_model::sampling::Sampling;
 use rzero_model::{CompletionBatch, GenerateOptions, Qwen3Config, completion_logprobs, generate};
 
 fn main() {
+    if std::env::var_os("IN_POOL").is_some() {
+        rayon::join(run, || ());
+    } else {
+        run();
+    }
+}
+
+fn run() {
     rzero_model::allocator::keep_freed_memory();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let work = args.first().map_or("train", String::as_str);
@@ -28,6 +36,7 @@ fn main() {
     let start = std::time::Instant::now();
     match work {
         "gemm" => return gemm_shapes(iters),
+        "gemm-in-pool" => return rayon::join(|| gemm_shapes(iters), || ()).0,
         "forward" => {
             let model = config.init(&device);
             let batch = CompletionBatch::new(&model, &prompts, &completions, &device).unwrap();
@@ -69,7 +78,15 @@ fn main() {
 fn gemm_shapes(iters: usize) {
     use rzero_model::gemm::{MatRef, matmul};
     use rzero_model::small_matmul::kernel::Isa;
-    for (m, k, n) in [(2048, 128, 384), (2048, 384, 128), (2048, 128, 128)] {
+    for (m, k, n) in [
+        (2048, 128, 384),
+        (2048, 384, 128),
+        (2048, 128, 128),
+        (2048, 256, 256),
+        (2048, 256, 768),
+        (2048, 768, 256),
+        (2048, 256, 2048),
+    ] {
         let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
         let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
         let mut c = vec![0.0f32; m * n];

@@ -19,7 +19,7 @@ use crate::small_matmul::kernel::Isa;
 const KC: usize = 256;
 /// Rows of `a` packed at once (`MC × KC`, 96 KiB, kept in L2); a multiple of
 /// every `MR`.
-const MC: usize = 96;
+const MC: usize = 192;
 
 /// A read-only matrix view: element `(i, j)` is
 /// `data[i * row_stride + j * col_stride]`.
@@ -151,6 +151,17 @@ impl<'a> Out<'a> {
         unsafe { std::ptr::copy_nonoverlapping(self.ptr.add(at), v.as_mut_ptr(), v.len()) }
     }
 
+    /// The start of the `rows × cols` block at the view's start, rows
+    /// `ldc` apart, checked to lie inside `c`.
+    #[inline(always)]
+    fn block(self, rows: usize, cols: usize, ldc: usize) -> *mut f32 {
+        assert!(
+            rows == 0 || (rows - 1) * ldc + cols <= self.len,
+            "gemm: tile past c"
+        );
+        self.ptr
+    }
+
     /// `c[at..at + len] = 0`.
     fn zero(self, at: usize, len: usize) {
         assert!(at + len <= self.len, "gemm: write past c");
@@ -263,7 +274,7 @@ fn blocked<const MR: usize, const NR: usize, const FMA: bool>(
                             stride: a.row_stride,
                             rows,
                         };
-                        micro_direct(rows_a, bp, c.offset(at), tile);
+                        micro_direct::<MR>(rows_a, bp, c.offset(at), tile);
                     } else {
                         let ap = &pa[ip * kc * MR..(ip + 1) * kc * MR];
                         micro::<MR, NR, FMA>(ap, bp, c.offset(at), tile);
@@ -378,11 +389,16 @@ fn pack_a<const MR: usize>(
 }
 
 /// Whether the tiles read `a` where it lies instead of packing it: a
-/// row-major `a` under the AVX2 tile (packing its rows cost a tenth of a
-/// scoring forward; each tile row is one contiguous stream anyway).
+/// row-major `a` under the SIMD tiles (packing its rows cost a tenth of a
+/// scoring forward under AVX2, and LLVM turned the AVX-512 packing into
+/// scatters, 15 % of the matmul; each tile row is one contiguous stream
+/// anyway).
 #[inline(always)]
 fn reads_a_in_place<const MR: usize, const NR: usize, const FMA: bool>(a: MatRef<'_>) -> bool {
-    cfg!(target_arch = "x86_64") && MR == 6 && NR == 16 && FMA && a.col_stride == 1
+    cfg!(target_arch = "x86_64")
+        && FMA
+        && ((MR == 6 && NR == 16) || (MR == 12 && NR == 32))
+        && a.col_stride == 1
 }
 
 /// A tile's rows of a row-major `a`, read in place: row `r` starts at
@@ -394,21 +410,60 @@ struct RowsRef<'a> {
     rows: usize,
 }
 
-/// One 6 × 16 tile over rows of `a` read in place (see
+/// Runs a SIMD tile with `$dst`, `$ld` bound to where it reads (when it
+/// adds) and writes its sums: `c` itself when the tile is whole (each
+/// register goes straight to its row: copying through a scratch tile and
+/// `memcpy` was a fifth of a `KC = 128` product), else a scratch tile that
+/// [`start`] and [`store`] copy the valid part of `c` into and out of.
+/// A macro, not a closure, so the tile inlines into the
+/// `#[target_feature]` function.
+#[cfg(target_arch = "x86_64")]
+macro_rules! into_c {
+    ($mr:literal, $nr:literal, $c:expr, $tile:expr, |$dst:ident, $ld:ident| $run:expr) => {{
+        let (c, tile): (Out<'_>, Tile) = ($c, $tile);
+        if tile.rows == $mr && tile.cols == $nr {
+            let ($dst, $ld) = (c.block($mr, $nr, tile.ldc), tile.ldc);
+            $run
+        } else {
+            let mut scratch = [0.0f32; $mr * $nr];
+            if tile.add {
+                start::<$nr>(&mut scratch, c, tile);
+            }
+            let ($dst, $ld) = (scratch.as_mut_ptr(), $nr);
+            $run;
+            store::<$nr>(&scratch, c, tile);
+        }
+    }};
+}
+
+/// One 6 × 16 or 12 × 32 tile over rows of `a` read in place (see
 /// [`reads_a_in_place`]) and a packed column panel `b` (`kc × NR`).
 #[inline(always)]
-fn micro_direct(a: RowsRef<'_>, b: &[f32], c: Out<'_>, tile: Tile) {
+#[cfg_attr(
+    target_arch = "x86_64",
+    expect(unsafe_code, reason = "SIMD tiles on a checked block of c")
+)]
+fn micro_direct<const MR: usize>(a: RowsRef<'_>, b: &[f32], c: Out<'_>, tile: Tile) {
     #[cfg(target_arch = "x86_64")]
     {
-        if tile.add {
-            let mut acc = [0.0f32; 6 * 16];
-            start::<16>(&mut acc, c, tile);
-            simd::tile_6x16_in_place::<true>(a.data, a.stride, a.rows, b, &mut acc);
-            store::<16>(&acc, c, tile);
-        } else {
-            let mut acc = [0.0f32; 6 * 16];
-            simd::tile_6x16_in_place::<false>(a.data, a.stride, a.rows, b, &mut acc);
-            store::<16>(&acc, c, tile);
+        use simd::{tile_6x16_in_place as t6, tile_12x32_in_place as t12};
+        let RowsRef { data, stride, rows } = a;
+        // SAFETY (each call): `into_c` gives a block of `MR` rows of `NR`
+        // floats, `ld` apart, inside `c` or the scratch tile; the caller
+        // runs with the tile's instruction set enabled.
+        match (MR, tile.add) {
+            (12, true) => into_c!(12, 32, c, tile, |d, ld| unsafe {
+                t12::<true>(data, stride, rows, b, d, ld)
+            }),
+            (12, false) => into_c!(12, 32, c, tile, |d, ld| unsafe {
+                t12::<false>(data, stride, rows, b, d, ld)
+            }),
+            (_, true) => into_c!(6, 16, c, tile, |d, ld| unsafe {
+                t6::<true>(data, stride, rows, b, d, ld)
+            }),
+            (_, false) => into_c!(6, 16, c, tile, |d, ld| unsafe {
+                t6::<false>(data, stride, rows, b, d, ld)
+            }),
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -426,8 +481,12 @@ struct Tile {
 }
 
 /// One `MR × NR` tile over a packed row panel `a` (`kc × MR`) and column
-/// panel `b` (`kc × NR`), written to `c` through [`store`].
+/// panel `b` (`kc × NR`), written to `c`.
 #[inline(always)]
+#[cfg_attr(
+    target_arch = "x86_64",
+    expect(unsafe_code, reason = "SIMD tiles on a checked block of c")
+)]
 fn micro<const MR: usize, const NR: usize, const FMA: bool>(
     a: &[f32],
     b: &[f32],
@@ -436,29 +495,24 @@ fn micro<const MR: usize, const NR: usize, const FMA: bool>(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if MR == 12 && NR == 32 && FMA {
-            // One array per branch: the tile that starts from zero
-            // overwrites all of it, so its zeroing is optimised away.
-            if tile.add {
-                let mut acc = [0.0f32; 12 * 32];
-                start::<32>(&mut acc, c, tile);
-                simd::tile_12x32::<true>(a, b, &mut acc);
-                return store::<32>(&acc, c, tile);
+        use simd::{tile_6x16 as t6, tile_12x32 as t12};
+        // SAFETY (each call): as in `micro_direct`.
+        match (MR, NR, FMA, tile.add) {
+            (12, 32, true, true) => {
+                return into_c!(12, 32, c, tile, |d, ld| unsafe { t12::<true>(a, b, d, ld) });
             }
-            let mut acc = [0.0f32; 12 * 32];
-            simd::tile_12x32::<false>(a, b, &mut acc);
-            return store::<32>(&acc, c, tile);
-        }
-        if MR == 6 && NR == 16 && FMA {
-            if tile.add {
-                let mut acc = [0.0f32; 6 * 16];
-                start::<16>(&mut acc, c, tile);
-                simd::tile_6x16::<true>(a, b, &mut acc);
-                return store::<16>(&acc, c, tile);
+            (12, 32, true, false) => {
+                return into_c!(12, 32, c, tile, |d, ld| unsafe {
+                    t12::<false>(a, b, d, ld)
+                });
             }
-            let mut acc = [0.0f32; 6 * 16];
-            simd::tile_6x16::<false>(a, b, &mut acc);
-            return store::<16>(&acc, c, tile);
+            (6, 16, true, true) => {
+                return into_c!(6, 16, c, tile, |d, ld| unsafe { t6::<true>(a, b, d, ld) });
+            }
+            (6, 16, true, false) => {
+                return into_c!(6, 16, c, tile, |d, ld| unsafe { t6::<false>(a, b, d, ld) });
+            }
+            _ => {}
         }
     }
     let mut acc = [[0.0f32; NR]; MR];
@@ -503,34 +557,35 @@ fn store<const NR: usize>(acc: &[f32], c: Out<'_>, tile: Tile) {
 
 /// The register tiles, written with intrinsics: LLVM does not keep a
 /// `[[f32; 32]; 12]` array in registers on its own (5 GFLOP/s measured).
+/// Each reads (`LOAD`) and writes its sums at `c`, rows `ldc` apart.
 #[cfg(target_arch = "x86_64")]
 #[expect(unsafe_code, reason = "SIMD intrinsics on checked slices")]
 mod simd {
     use std::arch::x86_64::*;
 
-    /// `acc (12 × 32) += Σ_p a[p] ⊗ b[p]` over `a` `kc × 12`, `b` `kc × 32`.
-    /// Only called from code compiled with AVX-512F (the `gemm_avx512` path).
+    /// `c (12 × 32) += Σ_p a[p] ⊗ b[p]` over `a` `kc × 12`, `b` `kc × 32`
+    /// (`c` starts from zero without `LOAD`).
+    ///
+    /// # Safety
+    /// `c` is valid for reads and writes of 12 rows of 32 floats, `ldc`
+    /// apart; the CPU has AVX-512F.
     #[inline(always)]
-    pub(super) fn tile_12x32<const LOAD: bool>(a: &[f32], b: &[f32], acc: &mut [f32; 12 * 32]) {
+    pub(super) unsafe fn tile_12x32<const LOAD: bool>(
+        a: &[f32],
+        b: &[f32],
+        c: *mut f32,
+        ldc: usize,
+    ) {
         let kc = (a.len() / 12).min(b.len() / 32);
-        // SAFETY: every read is inside `a[..12 kc]` and `b[..32 kc]`, every
-        // write inside `acc`; the caller runs with AVX-512F enabled.
+        // SAFETY: every read is inside `a[..12 kc]` and `b[..32 kc]`; `c`
+        // as the caller promises.
         unsafe {
-            let mut c = [[_mm512_setzero_ps(); 2]; 12];
-            if LOAD {
-                // Loaded one register at a time: through a closure or
-                // `array::from_fn` the accumulators stayed on the stack.
-                let p = acc.as_ptr();
-                for (r, row) in c.iter_mut().enumerate() {
-                    row[0] = _mm512_loadu_ps(p.add(32 * r));
-                    row[1] = _mm512_loadu_ps(p.add(32 * r + 16));
-                }
-            }
+            let mut acc = load_12x32::<LOAD>(c, ldc);
             let (mut pa, mut pb) = (a.as_ptr(), b.as_ptr());
             for _ in 0..kc {
                 let b0 = _mm512_loadu_ps(pb);
                 let b1 = _mm512_loadu_ps(pb.add(16));
-                for (r, row) in c.iter_mut().enumerate() {
+                for (r, row) in acc.iter_mut().enumerate() {
                     let ar = _mm512_set1_ps(*pa.add(r));
                     row[0] = _mm512_fmadd_ps(ar, b0, row[0]);
                     row[1] = _mm512_fmadd_ps(ar, b1, row[1]);
@@ -538,87 +593,148 @@ mod simd {
                 pa = pa.add(12);
                 pb = pb.add(32);
             }
-            let out = acc.as_mut_ptr();
-            for (r, row) in c.iter().enumerate() {
-                _mm512_storeu_ps(out.add(r * 32), row[0]);
-                _mm512_storeu_ps(out.add(r * 32 + 16), row[1]);
-            }
+            store_12x32(&acc, c, ldc);
         }
     }
 
-    /// `acc (6 × 16) += Σ_p a_p ⊗ b[p]` over `b` `kc × 16` and column `p`
-    /// of `a`'s rows read in place: row `r` is `a[r · lda..][..kc]`; rows
-    /// from `rows` on repeat row `rows − 1` (their sums are not stored).
-    /// Only called from code compiled with AVX2 and FMA.
+    /// `c (12 × 32) += Σ_p a_p ⊗ b[p]` over `b` `kc × 32` and column `p`
+    /// of `a`'s rows read in place, as [`tile_6x16_in_place`].
+    ///
+    /// # Safety
+    /// As [`tile_12x32`].
     #[inline(always)]
-    pub(super) fn tile_6x16_in_place<const LOAD: bool>(
+    pub(super) unsafe fn tile_12x32_in_place<const LOAD: bool>(
         a: &[f32],
         lda: usize,
         rows: usize,
         b: &[f32],
-        acc: &mut [f32; 6 * 16],
+        c: *mut f32,
+        ldc: usize,
     ) {
-        let kc = b.len() / 16;
-        let last = rows.clamp(1, 6) - 1;
+        let kc = b.len() / 32;
+        let rows = rows_in_place::<12>(a, lda, rows, kc);
+        // SAFETY: `rows_in_place` checked that row `r` has `kc` floats;
+        // `b` reads stay inside `b[..32 kc]`; `c` as the caller promises.
+        unsafe {
+            let mut acc = load_12x32::<LOAD>(c, ldc);
+            let mut pb = b.as_ptr();
+            for p in 0..kc {
+                let b0 = _mm512_loadu_ps(pb);
+                let b1 = _mm512_loadu_ps(pb.add(16));
+                for (row, &ptr) in acc.iter_mut().zip(&rows) {
+                    let ar = _mm512_set1_ps(*ptr.add(p));
+                    row[0] = _mm512_fmadd_ps(ar, b0, row[0]);
+                    row[1] = _mm512_fmadd_ps(ar, b1, row[1]);
+                }
+                pb = pb.add(32);
+            }
+            store_12x32(&acc, c, ldc);
+        }
+    }
+
+    /// Pointers to the `MR` rows of `a` a tile reads in place: row `r` is
+    /// `a[r · lda..][..kc]`; rows from `rows` on repeat row `rows − 1`
+    /// (their sums are not stored).
+    #[inline(always)]
+    fn rows_in_place<const MR: usize>(
+        a: &[f32],
+        lda: usize,
+        rows: usize,
+        kc: usize,
+    ) -> [*const f32; MR] {
+        let last = rows.clamp(1, MR) - 1;
         assert!(
             last * lda + kc <= a.len(),
             "gemm: a's rows reach past its data"
         );
-        // SAFETY: row `r ≤ last` reads `a[r·lda .. r·lda + kc]`, inside `a`
-        // by the assertion; `b` reads stay inside `b[..16 kc]`, writes
-        // inside `acc`; the caller runs with AVX2 + FMA enabled.
+        std::array::from_fn(|r| a[r.min(last) * lda..].as_ptr())
+    }
+
+    /// `c`'s 12 × 32 block (or zeros) as 12 × 2 registers.
+    #[inline(always)]
+    unsafe fn load_12x32<const LOAD: bool>(c: *const f32, ldc: usize) -> [[__m512; 2]; 12] {
+        // SAFETY: the callers pass their own promise about `c`.
         unsafe {
-            let rows: [*const f32; 6] = std::array::from_fn(|r| a.as_ptr().add(r.min(last) * lda));
-            let mut c = load_6x16::<LOAD>(acc);
+            let mut acc = [[_mm512_setzero_ps(); 2]; 12];
+            if LOAD {
+                // Loaded one register at a time: through a closure or
+                // `array::from_fn` the accumulators stayed on the stack.
+                for (r, row) in acc.iter_mut().enumerate() {
+                    row[0] = _mm512_loadu_ps(c.add(r * ldc));
+                    row[1] = _mm512_loadu_ps(c.add(r * ldc + 16));
+                }
+            }
+            acc
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn store_12x32(acc: &[[__m512; 2]; 12], c: *mut f32, ldc: usize) {
+        // SAFETY: the callers pass their own promise about `c`.
+        unsafe {
+            for (r, row) in acc.iter().enumerate() {
+                _mm512_storeu_ps(c.add(r * ldc), row[0]);
+                _mm512_storeu_ps(c.add(r * ldc + 16), row[1]);
+            }
+        }
+    }
+
+    /// `c (6 × 16) += Σ_p a_p ⊗ b[p]` over `b` `kc × 16` and column `p`
+    /// of `a`'s rows read in place: row `r` is `a[r · lda..][..kc]`; rows
+    /// from `rows` on repeat row `rows − 1` (their sums are not stored).
+    ///
+    /// # Safety
+    /// `c` is valid for reads and writes of 6 rows of 16 floats, `ldc`
+    /// apart; the CPU has AVX2 and FMA.
+    #[inline(always)]
+    pub(super) unsafe fn tile_6x16_in_place<const LOAD: bool>(
+        a: &[f32],
+        lda: usize,
+        rows: usize,
+        b: &[f32],
+        c: *mut f32,
+        ldc: usize,
+    ) {
+        let kc = b.len() / 16;
+        let rows = rows_in_place::<6>(a, lda, rows, kc);
+        // SAFETY: as in `tile_12x32_in_place`.
+        unsafe {
+            let mut acc = load_6x16::<LOAD>(c, ldc);
             let mut pb = b.as_ptr();
             for p in 0..kc {
                 let b0 = _mm256_loadu_ps(pb);
                 let b1 = _mm256_loadu_ps(pb.add(8));
-                for (row, &ptr) in c.iter_mut().zip(&rows) {
+                for (row, &ptr) in acc.iter_mut().zip(&rows) {
                     let ar = _mm256_broadcast_ss(&*ptr.add(p));
                     row[0] = _mm256_fmadd_ps(ar, b0, row[0]);
                     row[1] = _mm256_fmadd_ps(ar, b1, row[1]);
                 }
                 pb = pb.add(16);
             }
-            let out = acc.as_mut_ptr();
-            for (r, row) in c.iter().enumerate() {
-                _mm256_storeu_ps(out.add(r * 16), row[0]);
-                _mm256_storeu_ps(out.add(r * 16 + 8), row[1]);
-            }
+            store_6x16(&acc, c, ldc);
         }
     }
 
-    /// `acc` (or zeros) as 6 × 2 registers.
+    /// `c (6 × 16) += Σ_p a[p] ⊗ b[p]` over `a` `kc × 6`, `b` `kc × 16`.
+    ///
+    /// # Safety
+    /// As [`tile_6x16_in_place`].
     #[inline(always)]
-    fn load_6x16<const LOAD: bool>(acc: &[f32; 6 * 16]) -> [[__m256; 2]; 6] {
-        // SAFETY: reads inside `acc`; the callers run with AVX2 enabled.
-        unsafe {
-            let mut c = [[_mm256_setzero_ps(); 2]; 6];
-            if LOAD {
-                let p = acc.as_ptr();
-                for (r, row) in c.iter_mut().enumerate() {
-                    row[0] = _mm256_loadu_ps(p.add(16 * r));
-                    row[1] = _mm256_loadu_ps(p.add(16 * r + 8));
-                }
-            }
-            c
-        }
-    }
-
-    /// `acc (6 × 16) += Σ_p a[p] ⊗ b[p]` over `a` `kc × 6`, `b` `kc × 16`.
-    /// Only called from code compiled with AVX2 and FMA.
-    #[inline(always)]
-    pub(super) fn tile_6x16<const LOAD: bool>(a: &[f32], b: &[f32], acc: &mut [f32; 6 * 16]) {
+    pub(super) unsafe fn tile_6x16<const LOAD: bool>(
+        a: &[f32],
+        b: &[f32],
+        c: *mut f32,
+        ldc: usize,
+    ) {
         let kc = (a.len() / 6).min(b.len() / 16);
-        // SAFETY: as in `tile_12x32`, with AVX2 + FMA enabled by the caller.
+        // SAFETY: as in `tile_12x32`, with AVX2 + FMA.
         unsafe {
-            let mut c = load_6x16::<LOAD>(acc);
+            let mut acc = load_6x16::<LOAD>(c, ldc);
             let (mut pa, mut pb) = (a.as_ptr(), b.as_ptr());
             for _ in 0..kc {
                 let b0 = _mm256_loadu_ps(pb);
                 let b1 = _mm256_loadu_ps(pb.add(8));
-                for (r, row) in c.iter_mut().enumerate() {
+                for (r, row) in acc.iter_mut().enumerate() {
                     let ar = _mm256_set1_ps(*pa.add(r));
                     row[0] = _mm256_fmadd_ps(ar, b0, row[0]);
                     row[1] = _mm256_fmadd_ps(ar, b1, row[1]);
@@ -626,10 +742,33 @@ mod simd {
                 pa = pa.add(6);
                 pb = pb.add(16);
             }
-            let out = acc.as_mut_ptr();
-            for (r, row) in c.iter().enumerate() {
-                _mm256_storeu_ps(out.add(r * 16), row[0]);
-                _mm256_storeu_ps(out.add(r * 16 + 8), row[1]);
+            store_6x16(&acc, c, ldc);
+        }
+    }
+
+    /// `c`'s 6 × 16 block (or zeros) as 6 × 2 registers.
+    #[inline(always)]
+    unsafe fn load_6x16<const LOAD: bool>(c: *const f32, ldc: usize) -> [[__m256; 2]; 6] {
+        // SAFETY: the callers pass their own promise about `c`.
+        unsafe {
+            let mut acc = [[_mm256_setzero_ps(); 2]; 6];
+            if LOAD {
+                for (r, row) in acc.iter_mut().enumerate() {
+                    row[0] = _mm256_loadu_ps(c.add(r * ldc));
+                    row[1] = _mm256_loadu_ps(c.add(r * ldc + 8));
+                }
+            }
+            acc
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn store_6x16(acc: &[[__m256; 2]; 6], c: *mut f32, ldc: usize) {
+        // SAFETY: the callers pass their own promise about `c`.
+        unsafe {
+            for (r, row) in acc.iter().enumerate() {
+                _mm256_storeu_ps(c.add(r * ldc), row[0]);
+                _mm256_storeu_ps(c.add(r * ldc + 8), row[1]);
             }
         }
     }

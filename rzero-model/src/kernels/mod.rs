@@ -22,6 +22,9 @@
 
 mod autodiff;
 mod rope;
+mod widest;
+
+pub(crate) use widest::widest;
 
 use burn::backend::flex::FlexTensor;
 use burn::backend::ops::FloatTensorOps;
@@ -270,12 +273,14 @@ impl KernelBackend for Flex {
                     .zip(u.par_chunks(CHUNK)),
             )
             .for_each(|((d_gate, d_up), ((dy, g), u))| {
-                let outs = d_gate.iter_mut().zip(d_up.iter_mut());
-                for ((dg, du), ((&dy, &g), &u)) in outs.zip(dy.iter().zip(g).zip(u)) {
-                    let s = 1.0 / (1.0 + crate::fused::exp(-g));
-                    *du = dy * g * s;
-                    *dg = dy * u * s * (1.0 + g * (1.0 - s));
-                }
+                widest(|| {
+                    let outs = d_gate.iter_mut().zip(d_up.iter_mut());
+                    for ((dg, du), ((&dy, &g), &u)) in outs.zip(dy.iter().zip(g).zip(u)) {
+                        let s = 1.0 / (1.0 + crate::fused::exp(-g));
+                        *du = dy * g * s;
+                        *dg = dy * u * s * (1.0 + g * (1.0 - s));
+                    }
+                });
             });
         let shape = gate.layout().shape().clone();
         (
@@ -301,12 +306,14 @@ impl KernelBackend for Flex {
         out.par_chunks_mut(task)
             .zip(xs.par_chunks(task))
             .for_each(|(out, xs)| {
-                for (row, out) in xs.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
-                    let inv = 1.0 / row_rms(row, eps);
-                    for ((o, &v), &g) in out.iter_mut().zip(row).zip(g) {
-                        *o = v * inv * g;
+                widest(|| {
+                    for (row, out) in xs.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
+                        let inv = 1.0 / row_rms(row, eps);
+                        for ((o, &v), &g) in out.iter_mut().zip(row).zip(g) {
+                            *o = v * inv * g;
+                        }
                     }
-                }
+                });
             });
         FlexTensor::from_data(TensorData::new(out, x.layout().shape().clone()))
     }
@@ -339,7 +346,7 @@ impl KernelBackend for Flex {
         let parts: Vec<Vec<f32>> = d_x
             .par_chunks_mut(task)
             .zip(xs.par_chunks(task).zip(dy.par_chunks(task)))
-            .map(|(d_x, (xs, dy))| rms_norm_backward_rows(d_x, xs, dy, g, eps))
+            .map(|(d_x, (xs, dy))| widest(|| rms_norm_backward_rows(d_x, xs, dy, g, eps)))
             .collect();
         let mut d_gamma = vec![0.0f32; width];
         for part in parts {
@@ -355,6 +362,7 @@ impl KernelBackend for Flex {
 
 /// [`KernelBackend::rms_norm_backward`] on a block of rows: writes `d x`,
 /// returns the block's `d gamma`.
+#[inline(always)]
 fn rms_norm_backward_rows(
     d_x: &mut [f32],
     xs: &[f32],
@@ -382,6 +390,7 @@ fn rms_norm_backward_rows(
 }
 
 /// `√(mean(row²) + eps)`, summed in 8 lanes so the loop vectorises.
+#[inline(always)]
 fn row_rms(row: &[f32], eps: f64) -> f32 {
     let mut lanes = [0.0f32; 8];
     let chunks = row.chunks_exact(8);
@@ -395,15 +404,27 @@ fn row_rms(row: &[f32], eps: f64) -> f32 {
     (mean + eps as f32).sqrt()
 }
 
-/// `f(a[i], b[i])` for every `i` of the shorter slice, over rayon's
-/// threads, collected in place (no zeroing of the output first).
+/// `f(a[i], b[i])` for every `i` of the shorter slice, in blocks over
+/// rayon's threads, each block's loop vectorised by [`widest`], written
+/// into the new vector (no zeroing first).
 fn par_zip_map(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32 + Sync) -> Vec<f32> {
-    let mut out = Vec::new();
-    a.par_iter()
-        .zip(b)
-        .with_min_len(CHUNK)
-        .map(|(&a, &b)| f(a, b))
-        .collect_into_vec(&mut out);
+    let len = a.len().min(b.len());
+    let mut out = Vec::with_capacity(len);
+    out.spare_capacity_mut()[..len]
+        .par_chunks_mut(CHUNK)
+        .zip(a[..len].par_chunks(CHUNK).zip(b[..len].par_chunks(CHUNK)))
+        .for_each(|(out, (a, b))| {
+            widest(|| {
+                for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                    o.write(f(a, b));
+                }
+            });
+        });
+    // SAFETY: the blocks cover `out[..len]`, and each wrote every element.
+    #[expect(unsafe_code, reason = "every element was written")]
+    unsafe {
+        out.set_len(len)
+    };
     out
 }
 
