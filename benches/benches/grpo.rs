@@ -31,6 +31,7 @@ use rzero_grpo::{
     StepShare, clip_coefficient, global_grad_norm, group_advantages, grpo_loss,
     log_probs_in_chunks,
 };
+use rzero_model::pool::on_pool;
 use rzero_model::sampling::Sampling;
 use rzero_model::{
     CompletionBatch, GenerateOptions, Qwen3, Qwen3Config, completion_logprobs, generate,
@@ -220,7 +221,7 @@ pub fn grpo(c: &mut Criterion) {
         group.bench_function(format!("update/{name}"), |b| {
             b.iter_batched(
                 || w.model.clone(),
-                |m| full_update(&w, m),
+                |m| on_pool(|| full_update(&w, m)),
                 BatchSize::LargeInput,
             )
         });
@@ -230,7 +231,7 @@ pub fn grpo(c: &mut Criterion) {
             group.bench_function(format!("step/{name}"), |b| {
                 b.iter_batched(
                     || w.model.clone(),
-                    |m| whole_step(m, &reference, &prompt, w.config),
+                    |m| on_pool(|| whole_step(m, &reference, &prompt, w.config)),
                     BatchSize::LargeInput,
                 )
             });
@@ -238,7 +239,7 @@ pub fn grpo(c: &mut Criterion) {
         }
         group.bench_function(format!("fwd_bwd/{name}"), |b| {
             b.iter(|| {
-                let grads = forward_backward(&w);
+                let grads = on_pool(|| forward_backward(&w));
                 black_box(global_grad_norm(&w.model, &grads).expect("norm"))
             })
         });

@@ -12,6 +12,7 @@ use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use criterion::{Criterion, Throughput};
 use rzero_benches::token_rows;
+use rzero_model::pool::on_pool;
 use rzero_model::sampling::Sampling;
 use rzero_model::{
     CompletionBatch, GenerateOptions, Qwen3, Qwen3Config, completion_logprobs, generate,
@@ -75,13 +76,17 @@ pub fn model(c: &mut Criterion) {
             .with_epsilon(1e-8)
             .init();
         group.bench_function(name, |b| {
+            // On a rayon thread, as `rzero run` trains (rzero_model::pool).
             b.iter(|| {
                 let model = slot.take().unwrap_or_else(|| unreachable!());
-                let lp = completion_logprobs(&model, &batch);
-                let count = (BATCH * (SEQ - 1)) as f32;
-                let loss = lp.sum().neg() / count;
-                let grads = GradientsParams::from_grads(loss.backward(), &model);
-                slot = Some(optim.step(1e-4, model, grads));
+                let model = on_pool(|| {
+                    let lp = completion_logprobs(&model, &batch);
+                    let count = (BATCH * (SEQ - 1)) as f32;
+                    let loss = lp.sum().neg() / count;
+                    let grads = GradientsParams::from_grads(loss.backward(), &model);
+                    optim.step(1e-4, model, grads)
+                });
+                slot = Some(model);
             })
         });
     }

@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p rzero-benches --example hot_loop -- train S 20`
 //! (workloads: `train`, `forward`, `sample`; presets `S`, `M`; `gemm`
-//! times the packed matmul alone on S's projection shapes).
+//! times the packed matmul alone on S's and M's projection shapes).
 #![expect(clippy::print_stdout, reason = "an example reports its timing")]
 
 use burn::optim::{AdamWConfig, GradientsParams};
@@ -12,11 +12,13 @@ use rzero_benches::token_rows;
 use rzero_model::sampling::Sampling;
 use rzero_model::{CompletionBatch, GenerateOptions, Qwen3Config, completion_logprobs, generate};
 
+/// With `OFF_POOL` set, the loop runs on the main thread instead of a
+/// rayon thread (`rzero_model::pool`), to measure the hand-offs.
 fn main() {
-    if std::env::var_os("IN_POOL").is_some() {
-        rayon::join(run, || ());
-    } else {
+    if std::env::var_os("OFF_POOL").is_some() {
         run();
+    } else {
+        rzero_model::pool::on_pool(run);
     }
 }
 
@@ -36,7 +38,6 @@ fn run() {
     let start = std::time::Instant::now();
     match work {
         "gemm" => return gemm_shapes(iters),
-        "gemm-in-pool" => return rayon::join(|| gemm_shapes(iters), || ()).0,
         "forward" => {
             let model = config.init(&device);
             let batch = CompletionBatch::new(&model, &prompts, &completions, &device).unwrap();
@@ -74,7 +75,9 @@ fn run() {
     println!("{work}: {per:.1} ms per iteration");
 }
 
-/// GFLOP/s of the packed matmul on S's training-row projection shapes.
+/// GFLOP/s of the packed matmul on S's and M's training-row projection
+/// shapes, `a · b`, `a · bᵀ` (a backward's `dy · wᵀ`) and `aᵀ · b` (its
+/// `xᵀ · dy`).
 fn gemm_shapes(iters: usize) {
     use rzero_model::gemm::{MatRef, matmul};
     use rzero_model::small_matmul::kernel::Isa;
@@ -86,17 +89,33 @@ fn gemm_shapes(iters: usize) {
         (2048, 256, 768),
         (2048, 768, 256),
         (2048, 256, 2048),
+        (256, 2048, 768),
+        (768, 2048, 256),
     ] {
         let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
         let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
         let mut c = vec![0.0f32; m * n];
-        let start = std::time::Instant::now();
-        for _ in 0..iters {
-            let (a, b) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
-            matmul(Isa::detect(), a, b, &mut c);
+        let mut line = format!("{m}x{k}x{n}:");
+        for (ta, tb) in [(false, false), (false, true), (true, false)] {
+            let start = std::time::Instant::now();
+            for _ in 0..iters {
+                let a = if ta {
+                    MatRef::row_major(&a, k, m).t()
+                } else {
+                    MatRef::row_major(&a, m, k)
+                };
+                let b = if tb {
+                    MatRef::row_major(&b, n, k).t()
+                } else {
+                    MatRef::row_major(&b, k, n)
+                };
+                matmul(Isa::detect(), a, b, &mut c);
+            }
+            let per = start.elapsed().as_secs_f64() / iters as f64;
+            let gflops = 2.0 * (m * k * n) as f64 / per / 1e9;
+            let name = ["ab", "abT", "aTb"][usize::from(tb) + 2 * usize::from(ta)];
+            line += &format!("  {name} {gflops:.0} GFLOP/s");
         }
-        let per = start.elapsed().as_secs_f64() / iters as f64;
-        let gflops = 2.0 * (m * k * n) as f64 / per / 1e9;
-        println!("{m}x{k}x{n}: {:.3} ms, {gflops:.1} GFLOP/s", per * 1e3);
+        println!("{line}");
     }
 }

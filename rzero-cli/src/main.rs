@@ -47,20 +47,23 @@ enum Command {
 }
 
 fn dispatch(command: Command) -> anyhow::Result<()> {
+    // Model work on a rayon thread: every kernel then splits its work
+    // without waking a thread outside the pool (rzero_model::pool).
+    use rzero_model::pool::on_pool;
     match command {
         Command::Run(args) => {
-            if !cmd::run::run(&args)? {
+            if !on_pool(|| cmd::run::run(&args))? {
                 // Interrupted by Ctrl-C at a safe point: documented exit code 130.
                 std::process::exit(130);
             }
             Ok(())
         }
-        Command::Eval(args) => cmd::eval::run(&args),
+        Command::Eval(args) => on_pool(|| cmd::eval::run(&args)),
         Command::Report(args) => cmd::report::run(&args),
         // One arm per subcommand.
-        Command::Generate(args) => cmd::generate::run(&args),
+        Command::Generate(args) => on_pool(|| cmd::generate::run(&args)),
         Command::CheckAnswers(args) => cmd::check_answers::run(&args),
-        Command::Pretrain(args) => cmd::pretrain::run(args),
+        Command::Pretrain(args) => on_pool(|| cmd::pretrain::run(args)),
         Command::Serve(args) => cmd::serve::run(&args),
         Command::Plan(args) => cmd::plan::run(&args),
     }
@@ -84,6 +87,9 @@ fn main() -> ExitCode {
     // Before any thread allocates: tensor buffers are reused instead of
     // page-faulted in again (13–17 % of a CPU train step).
     rzero_model::allocator::keep_freed_memory();
+    // The long commands run on a rayon thread (`on_pool`), with a main
+    // thread's stack.
+    rzero_model::pool::use_main_sized_stacks();
     #[cfg(all(feature = "wgpu", unix))]
     let runtime_dir = set_runtime_dir();
     tracing_subscriber::fmt()

@@ -70,6 +70,7 @@ pub mod lm_head;
 pub mod logprobs;
 pub mod lora;
 pub mod model;
+pub mod pool;
 pub mod random_checkpoint;
 pub mod sampling;
 pub mod small_matmul;

@@ -137,6 +137,10 @@ pub fn completion_logprobs_chunked(
     batch: &CompletionBatch,
     chunk: usize,
 ) -> Tensor<2> {
+    crate::pool::on_pool(|| logprobs_on_pool(model, batch, chunk))
+}
+
+fn logprobs_on_pool(model: &Qwen3, batch: &CompletionBatch, chunk: usize) -> Tensor<2> {
     let (b, c) = (batch.batch, batch.max_completion);
     if c == 0 {
         return batch.mask.clone();

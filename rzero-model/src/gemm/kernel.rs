@@ -69,6 +69,15 @@ impl<'a> MatRef<'a> {
         last < self.data.len()
     }
 
+    /// Columns `start..start + len` as a view.
+    pub(crate) fn cols_slice(self, start: usize, len: usize) -> Self {
+        Self {
+            data: &self.data[(start * self.col_stride).min(self.data.len())..],
+            cols: len,
+            ..self
+        }
+    }
+
     /// Rows `start..start + len` as a view.
     pub(crate) fn rows_slice(self, start: usize, len: usize) -> Self {
         Self {
@@ -105,6 +114,41 @@ pub(crate) fn gemm_uninit(
     gemm_out(isa, a, b, Out::of_uninit(c), ldc, false);
 }
 
+/// [`gemm`] (`ldc = b.cols`, no accumulation) with `b`'s columns cut into
+/// blocks of `block` (a multiple of every `NR`) over rayon's threads: each
+/// thread packs only its block of `b`. For a product with fewer rows than
+/// columns (a backward's `xᵀ · dy`, `k` the tokens), splitting the rows
+/// made every thread pack all of `b`. Every element is computed by the same
+/// code either way.
+pub(crate) fn gemm_cols(isa: Isa, a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], block: usize) {
+    split_cols(isa, a, b, Out::of(c), block);
+}
+
+/// [`gemm_cols`] into memory never written before, as [`gemm_uninit`].
+pub(crate) fn gemm_uninit_cols(
+    isa: Isa,
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    c: &mut [MaybeUninit<f32>],
+    block: usize,
+) {
+    split_cols(isa, a, b, Out::of_uninit(c), block);
+}
+
+fn split_cols(isa: Isa, a: MatRef<'_>, b: MatRef<'_>, c: Out<'_>, block: usize) {
+    use rayon::prelude::*;
+    let n = b.cols;
+    assert!(
+        a.rows == 0 || (a.rows - 1) * n + n <= c.len,
+        "gemm: c too short"
+    );
+    (0..n.div_ceil(block.max(1))).into_par_iter().for_each(|j| {
+        let j0 = j * block;
+        let cols = b.cols_slice(j0, block.min(n - j0));
+        gemm_out(isa, a, cols, c.offset(j0), n, false);
+    });
+}
+
 /// Where the kernel writes `c`: a raw view, so that the same loops fill
 /// initialised memory and memory not yet written. The loops write every
 /// element of the block before reading it (a read continues what an earlier
@@ -116,6 +160,14 @@ struct Out<'a> {
     len: usize,
     _borrow: std::marker::PhantomData<&'a mut [f32]>,
 }
+
+// SAFETY: an `Out` is a view of a `&mut [f32]` it borrows; the threads of
+// `split_cols` each write their own columns of it, no element twice.
+#[expect(unsafe_code, reason = "threads write disjoint columns of one view")]
+unsafe impl Send for Out<'_> {}
+// SAFETY: as for `Send`.
+#[expect(unsafe_code, reason = "threads write disjoint columns of one view")]
+unsafe impl Sync for Out<'_> {}
 
 #[expect(unsafe_code, reason = "writes through a checked raw view")]
 impl<'a> Out<'a> {
@@ -359,19 +411,32 @@ fn pack_a<const MR: usize>(
 ) {
     let panels = mc.div_ceil(MR);
     let out = reuse(out, panels * kc * MR);
+    if a.row_stride == 1 {
+        // A transposed row-major matrix (a backward's `xᵀ`): column `p`'s
+        // rows are contiguous, so each is read once, in order, and dealt
+        // out to the panels (panel by panel, each 48-byte run started a
+        // fresh row: 6 % of a training step's matmul).
+        let tail = mc % MR;
+        if tail > 0 {
+            out[(panels - 1) * kc * MR..].fill(0.0);
+        }
+        for p in 0..kc {
+            let base = (pc + p) * a.col_stride + ic;
+            let column = &a.data[base..base + mc];
+            for (ip, run) in column.chunks(MR).enumerate() {
+                let at = ip * kc * MR + p * MR;
+                copy_run::<MR>(&mut out[at..at + run.len()], run);
+            }
+        }
+        return;
+    }
     for (ip, panel) in out.chunks_exact_mut(kc * MR).enumerate() {
         let i0 = ic + ip * MR;
         let height = MR.min(ic + mc - i0);
         if height < MR {
             panel.fill(0.0);
         }
-        if a.row_stride == 1 {
-            // A transposed row-major matrix: column `p`'s rows are contiguous.
-            for (p, dst) in panel.chunks_exact_mut(MR).enumerate() {
-                let base = (pc + p) * a.col_stride + i0;
-                copy_run::<MR>(&mut dst[..height], &a.data[base..base + height]);
-            }
-        } else if a.col_stride == 1 {
+        if a.col_stride == 1 {
             for r in 0..height {
                 let base = (i0 + r) * a.row_stride + pc;
                 for (dst, &v) in panel.chunks_exact_mut(MR).zip(&a.data[base..base + kc]) {

@@ -182,6 +182,16 @@ fn generate_rows<P: AsRef<[u32]> + Sync>(
     decoder: Option<&dyn TextDecoder>,
     seed_of: SeedOf<'_>,
 ) -> Result<Vec<Completion>> {
+    crate::pool::on_pool(|| generate_on_pool(model, prompts, options, decoder, seed_of))
+}
+
+fn generate_on_pool<P: AsRef<[u32]> + Sync>(
+    model: &Qwen3,
+    prompts: &[P],
+    options: &GenerateOptions,
+    decoder: Option<&dyn TextDecoder>,
+    seed_of: SeedOf<'_>,
+) -> Result<Vec<Completion>> {
     validate(model, prompts, options, decoder.is_some())?;
     let device = model.embed_tokens.weight.device();
     let plain;

@@ -63,7 +63,10 @@ mod tests {
         let silu = |x: f32| x / (1.0 + crate::fused::exp(-x));
         let plain: Vec<f32> = xs.iter().map(|&x| silu(x)).collect();
         let wide = widest(|| xs.iter().map(|&x| silu(x)).collect::<Vec<_>>());
-        let same = plain.iter().zip(&wide).all(|(a, b)| a.to_bits() == b.to_bits());
+        let same = plain
+            .iter()
+            .zip(&wide)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
         assert!(same && plain.len() == wide.len(), "{:?}", Isa::detect());
         assert!((silu(1.0) - 0.731_058_6).abs() < 1e-6);
     }
