@@ -15,6 +15,8 @@ use burn::backend::{DType, TensorMetadata};
 use burn::tensor::TensorData;
 use rayon::prelude::*;
 
+use crate::kernels::widest;
+
 use crate::gemm::MatRef;
 use crate::gemm::kernel::gemm;
 use crate::small_matmul::kernel::Isa;
@@ -122,6 +124,7 @@ fn scratch(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
 }
 
 /// Largest value (−∞ for none), in 16 lanes so it vectorises.
+#[inline(always)]
 fn max_of(v: &[f32]) -> f32 {
     let mut lanes = [f32::NEG_INFINITY; 16];
     let chunks = v.chunks_exact(16);
@@ -137,6 +140,7 @@ fn max_of(v: &[f32]) -> f32 {
 }
 
 /// Sum, in 16 lanes so it vectorises.
+#[inline(always)]
 fn sum_of(v: &[f32]) -> f32 {
     let mut lanes = [0.0f32; 16];
     let chunks = v.chunks_exact(16);
@@ -152,6 +156,7 @@ fn sum_of(v: &[f32]) -> f32 {
 /// Turns a row of raw scores into probabilities over its first `seen`
 /// entries (scaled by `scale`, the rest 0) and returns the log-sum-exp of
 /// the scaled scores.
+#[inline(always)]
 fn softmax_row(row: &mut [f32], seen: usize, scale: f32) -> f32 {
     let (visible, hidden) = row.split_at_mut(seen);
     hidden.fill(0.0);
@@ -187,29 +192,34 @@ pub(super) fn forward(
             .zip(lse.par_chunks_mut(g * sq))
             .enumerate()
             .for_each(|(u, (out, lse))| {
-                let (keys, vals) = (dims.kv_matrix(k, u), dims.kv_matrix(v, u));
-                let mut buf = Vec::new();
-                for i in 0..g {
-                    for (s0, s1) in dims.blocks() {
-                        let (rows, end) = (s1 - s0, dims.seen(s1 - 1));
-                        let scores = scratch(&mut buf, rows * end);
-                        let q_rows = MatRef::row_major(dims.head_rows(q, u, i, s0, s1), rows, d);
-                        gemm(isa, q_rows, keys.rows_slice(0, end).t(), scores, end, false);
-                        for (r, row) in scores.chunks_exact_mut(end).enumerate() {
-                            lse[i * sq + s0 + r] = softmax_row(row, dims.seen(s0 + r), dims.scale);
+                // Softmax loops vectorised for the CPU's widest vectors.
+                widest(|| {
+                    let (keys, vals) = (dims.kv_matrix(k, u), dims.kv_matrix(v, u));
+                    let mut buf = Vec::new();
+                    for i in 0..g {
+                        for (s0, s1) in dims.blocks() {
+                            let (rows, end) = (s1 - s0, dims.seen(s1 - 1));
+                            let scores = scratch(&mut buf, rows * end);
+                            let q_rows =
+                                MatRef::row_major(dims.head_rows(q, u, i, s0, s1), rows, d);
+                            gemm(isa, q_rows, keys.rows_slice(0, end).t(), scores, end, false);
+                            for (r, row) in scores.chunks_exact_mut(end).enumerate() {
+                                lse[i * sq + s0 + r] =
+                                    softmax_row(row, dims.seen(s0 + r), dims.scale);
+                            }
+                            let probs = MatRef::row_major(scores, rows, end);
+                            let at = (i * sq + s0) * d;
+                            gemm(
+                                isa,
+                                probs,
+                                vals.rows_slice(0, end),
+                                &mut out[at..],
+                                d,
+                                false,
+                            );
                         }
-                        let probs = MatRef::row_major(scores, rows, end);
-                        let at = (i * sq + s0) * d;
-                        gemm(
-                            isa,
-                            probs,
-                            vals.rows_slice(0, end),
-                            &mut out[at..],
-                            d,
-                            false,
-                        );
                     }
-                }
+                });
             });
     }
     let shape = [dims.b, dims.h, sq];
@@ -256,56 +266,59 @@ pub(super) fn backward(
             .zip(dv.par_chunks_mut(sk * d))
             .enumerate()
             .for_each(|(u, ((dq, dk), dv))| {
-                let (keys, vals) = (dims.kv_matrix(k, u), dims.kv_matrix(v, u));
-                let (mut probs_buf, mut dprobs_buf) = (Vec::new(), Vec::new());
-                for i in 0..g {
-                    for (s0, s1) in dims.blocks() {
-                        let (rows, end) = (s1 - s0, dims.seen(s1 - 1));
-                        let keys = keys.rows_slice(0, end);
-                        let vals = vals.rows_slice(0, end);
-                        let q_rows = MatRef::row_major(dims.head_rows(q, u, i, s0, s1), rows, d);
-                        let do_rows =
-                            MatRef::row_major(dims.head_rows(dout, u, i, s0, s1), rows, d);
-                        let row0 = (u * g + i) * sq + s0;
-                        // P, recomputed from the saved log-sum-exp.
-                        let probs = scratch(&mut probs_buf, rows * end);
-                        gemm(isa, q_rows, keys.t(), probs, end, false);
-                        for (r, row) in probs.chunks_exact_mut(end).enumerate() {
-                            let (visible, hidden) = row.split_at_mut(dims.seen(s0 + r));
-                            hidden.fill(0.0);
-                            for x in visible.iter_mut() {
-                                *x = crate::fused::exp(*x * dims.scale - lse[row0 + r]);
+                widest(|| {
+                    let (keys, vals) = (dims.kv_matrix(k, u), dims.kv_matrix(v, u));
+                    let (mut probs_buf, mut dprobs_buf) = (Vec::new(), Vec::new());
+                    for i in 0..g {
+                        for (s0, s1) in dims.blocks() {
+                            let (rows, end) = (s1 - s0, dims.seen(s1 - 1));
+                            let keys = keys.rows_slice(0, end);
+                            let vals = vals.rows_slice(0, end);
+                            let q_rows =
+                                MatRef::row_major(dims.head_rows(q, u, i, s0, s1), rows, d);
+                            let do_rows =
+                                MatRef::row_major(dims.head_rows(dout, u, i, s0, s1), rows, d);
+                            let row0 = (u * g + i) * sq + s0;
+                            // P, recomputed from the saved log-sum-exp.
+                            let probs = scratch(&mut probs_buf, rows * end);
+                            gemm(isa, q_rows, keys.t(), probs, end, false);
+                            for (r, row) in probs.chunks_exact_mut(end).enumerate() {
+                                let (visible, hidden) = row.split_at_mut(dims.seen(s0 + r));
+                                hidden.fill(0.0);
+                                for x in visible.iter_mut() {
+                                    *x = crate::fused::exp(*x * dims.scale - lse[row0 + r]);
+                                }
                             }
-                        }
-                        if want[2] {
-                            let p = MatRef::row_major(probs, rows, end);
-                            gemm(isa, p.t(), do_rows, dv, d, true);
-                        }
-                        if !(want[0] || want[1]) {
-                            continue;
-                        }
-                        let dprobs = scratch(&mut dprobs_buf, rows * end);
-                        gemm(isa, do_rows, vals.t(), dprobs, end, false);
-                        for (r, (p, dp)) in probs
-                            .chunks_exact_mut(end)
-                            .zip(dprobs.chunks_exact(end))
-                            .enumerate()
-                        {
-                            let delta = delta[row0 + r];
-                            for (p, &dp) in p.iter_mut().zip(dp) {
-                                *p *= (dp - delta) * dims.scale;
+                            if want[2] {
+                                let p = MatRef::row_major(probs, rows, end);
+                                gemm(isa, p.t(), do_rows, dv, d, true);
                             }
-                        }
-                        let ds = MatRef::row_major(probs, rows, end);
-                        if want[0] {
-                            let at = (i * sq + s0) * d;
-                            gemm(isa, ds, keys, &mut dq[at..], d, false);
-                        }
-                        if want[1] {
-                            gemm(isa, ds.t(), q_rows, dk, d, true);
+                            if !(want[0] || want[1]) {
+                                continue;
+                            }
+                            let dprobs = scratch(&mut dprobs_buf, rows * end);
+                            gemm(isa, do_rows, vals.t(), dprobs, end, false);
+                            for (r, (p, dp)) in probs
+                                .chunks_exact_mut(end)
+                                .zip(dprobs.chunks_exact(end))
+                                .enumerate()
+                            {
+                                let delta = delta[row0 + r];
+                                for (p, &dp) in p.iter_mut().zip(dp) {
+                                    *p *= (dp - delta) * dims.scale;
+                                }
+                            }
+                            let ds = MatRef::row_major(probs, rows, end);
+                            if want[0] {
+                                let at = (i * sq + s0) * d;
+                                gemm(isa, ds, keys, &mut dq[at..], d, false);
+                            }
+                            if want[1] {
+                                gemm(isa, ds.t(), q_rows, dk, d, true);
+                            }
                         }
                     }
-                }
+                });
             });
     }
     let tensor =
