@@ -27,7 +27,9 @@
 //!   packed AVX-512 / AVX2 matmul ([`gemm`]) for training and scoring, fused
 //!   RMSNorm and `silu(gate) ⊙ up` with their backwards, a vectorised `exp`;
 //!   the small-row matmul of decoding ([`small_matmul`]). The instruction set
-//!   is detected at run time; other backends run burn's own ops.
+//!   is detected at run time; other backends run burn's own ops. The kernels
+//!   split their work over rayon's pool; [`pool::on_pool`] runs a training
+//!   step on it (the log-probs and generation already do).
 //! - [`tokenizer::Tokenizer`] with the chat template, [`DeviceSpec`] for
 //!   `cpu | wgpu[:N] | cuda[:N]`.
 //!

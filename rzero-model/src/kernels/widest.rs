@@ -13,11 +13,18 @@ use crate::small_matmul::kernel::Isa;
 /// `f()` compiled with the widest instruction set this CPU has.
 #[inline(always)]
 pub(crate) fn widest<R>(f: impl FnOnce() -> R) -> R {
-    match Isa::detect() {
+    with_isa(Isa::detect(), f)
+}
+
+/// `f()` compiled with `isa` (the baseline where the CPU lacks it).
+#[inline(always)]
+pub(crate) fn with_isa<R>(isa: Isa, f: impl FnOnce() -> R) -> R {
+    let isa = if isa.is_available() { isa } else { Isa::Scalar };
+    match isa {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 => {
-            // SAFETY: `detect` found AVX-512F (VL taken with it, as the
-            // matmul's tiles do).
+            // SAFETY: `is_available` found AVX-512F (VL taken with it, as
+            // the matmul's tiles do).
             #[expect(
                 unsafe_code,
                 reason = "calling a target_feature function after detection"
@@ -28,7 +35,7 @@ pub(crate) fn widest<R>(f: impl FnOnce() -> R) -> R {
         }
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2Fma => {
-            // SAFETY: `detect` found AVX2 and FMA.
+            // SAFETY: `is_available` found AVX2 and FMA.
             #[expect(
                 unsafe_code,
                 reason = "calling a target_feature function after detection"
