@@ -840,7 +840,7 @@ mod simd {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn naive(a: MatRef<'_>, b: MatRef<'_>) -> Vec<f64> {
@@ -856,7 +856,8 @@ mod tests {
         out
     }
 
-    fn values(len: usize, seed: u32) -> Vec<f32> {
+    /// Deterministic values in [-0.5, 0.5).
+    pub(in crate::gemm) fn values(len: usize, seed: u32) -> Vec<f32> {
         (0..len)
             .map(|i| ((i as u32).wrapping_mul(2_654_435_761) ^ seed) as f32 / u32::MAX as f32 - 0.5)
             .collect()

@@ -144,13 +144,8 @@ fn split_rows<T: Send>(
 
 #[cfg(test)]
 mod tests {
+    use super::kernel::tests::values;
     use super::*;
-
-    fn values(len: usize, seed: u32) -> Vec<f32> {
-        (0..len)
-            .map(|i| ((i as u32).wrapping_mul(2_654_435_761) ^ seed) as f32 / u32::MAX as f32 - 0.5)
-            .collect()
-    }
 
     /// Splitting rows or columns over threads gives the bits of one thread.
     #[test]
