@@ -19,7 +19,6 @@ use burn::backend::{Backend, DType, Dispatch, Flex, backend_extension};
 use burn::prelude::*;
 
 use crate::fused::exp;
-use crate::kernels::with_isa;
 use crate::small_matmul::kernel::Isa;
 
 /// The extension trait (flex only); call it through [`decode_attention`].
@@ -170,7 +169,43 @@ struct Row<'a> {
 /// [`attend_heads`] compiled for `isa` (the same loops, wider registers).
 fn attend_row(isa: Isa, row: Row<'_>, probs: &mut Vec<f32>, out: &mut [f32]) {
     probs.resize(row.k.len, 0.0);
-    with_isa(isa, || attend_heads(row, probs, out));
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => {
+            // SAFETY: `Isa::detect` found AVX-512F on this CPU.
+            #[expect(
+                unsafe_code,
+                reason = "calling a target_feature function after detection"
+            )]
+            unsafe {
+                attend_avx512(row, probs, out)
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma => {
+            // SAFETY: `Isa::detect` found AVX2 and FMA on this CPU.
+            #[expect(
+                unsafe_code,
+                reason = "calling a target_feature function after detection"
+            )]
+            unsafe {
+                attend_avx2(row, probs, out)
+            }
+        }
+        _ => attend_heads(row, probs, out),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+fn attend_avx512(row: Row<'_>, probs: &mut [f32], out: &mut [f32]) {
+    attend_heads(row, probs, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn attend_avx2(row: Row<'_>, probs: &mut [f32], out: &mut [f32]) {
+    attend_heads(row, probs, out);
 }
 
 /// Every query head of one row: scores, softmax, weighted values.
