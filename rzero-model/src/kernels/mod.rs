@@ -24,7 +24,7 @@ mod autodiff;
 mod rope;
 mod widest;
 
-pub(crate) use widest::{widest, with_isa};
+pub(crate) use widest::widest;
 
 use burn::backend::flex::FlexTensor;
 use burn::backend::ops::FloatTensorOps;

@@ -18,7 +18,7 @@ pub(crate) fn widest<R>(f: impl FnOnce() -> R) -> R {
 
 /// `f()` compiled with `isa` (the baseline where the CPU lacks it).
 #[inline(always)]
-pub(crate) fn with_isa<R>(isa: Isa, f: impl FnOnce() -> R) -> R {
+fn with_isa<R>(isa: Isa, f: impl FnOnce() -> R) -> R {
     let isa = if isa.is_available() { isa } else { Isa::Scalar };
     match isa {
         #[cfg(target_arch = "x86_64")]
