@@ -51,6 +51,27 @@ pub fn keep_freed_memory() -> bool {
     }
 }
 
+/// Gives the free memory inside malloc's heaps back to the OS
+/// (`malloc_trim(0)`), keeping it mapped for reuse. Call it after a large
+/// one-off release of small blocks, such as converting a model's matrices to
+/// BF16: [`keep_freed_memory`] serves blocks under [`MMAP_THRESHOLD`] from
+/// the heap, so the f32 originals' pages would otherwise stay resident
+/// (measured: 0.5 GiB per converted Qwen3-0.6B copy). Returns whether
+/// memory was released; `false` on other C libraries.
+pub fn release_freed_memory() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: `malloc_trim` only returns free pages to the kernel.
+        #[expect(unsafe_code, reason = "calling glibc's malloc_trim")]
+        let released = unsafe { libc::malloc_trim(0) } == 1;
+        released
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -183,6 +183,8 @@ fn measure_all(
                     String::from_utf8_lossy(&out.stderr).trim()
                 );
             }
+            // The child's warnings and logs (RUST_LOG) reach the user.
+            eprint!("{}", String::from_utf8_lossy(&out.stderr));
             let m: Measurement = serde_json::from_slice(&out.stdout)
                 .with_context(|| format!("reading the measurement of {}", phase.name))?;
             phase.measured_peak_bytes = Some(m.peak_bytes);

@@ -278,6 +278,11 @@ fn measure_sampling(
         ..GenerateOptions::default()
     };
 
+    tracing::debug!(
+        phase = phase.name,
+        loaded_bytes = current_rss()?.saturating_sub(baseline_bytes),
+        "resident models loaded"
+    );
     let first_reset = reset_peak_rss();
     let (mut cache, last) = prefill(model, &head, &ids, &options, device);
     let host = last.into_data();

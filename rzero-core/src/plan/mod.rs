@@ -29,7 +29,7 @@ pub mod size;
 
 use std::path::Path;
 
-pub use choose::{PhasePlan, Plan, PlanOptions, choose};
+pub use choose::{HEADROOM_DIVISOR, PhasePlan, Plan, PlanOptions, choose};
 pub use error::PlanError;
 pub use estimate::Capabilities;
 pub use moments::{Breakdown, Moment};

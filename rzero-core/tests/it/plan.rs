@@ -7,8 +7,8 @@ use rzero_core::plan::estimate::{
     train_activations, train_logits,
 };
 use rzero_core::plan::{
-    ModelShape, PhaseKind, PhaseSpec, Plan, PlanOptions, PromptLengths, Resident, choose,
-    phase_specs, plan_run,
+    HEADROOM_DIVISOR, ModelShape, PhaseKind, PhaseSpec, Plan, PlanOptions, PromptLengths, Resident,
+    choose, phase_specs, plan_run,
 };
 use rzero_model::Qwen3Config;
 
@@ -396,7 +396,10 @@ fn the_chosen_rows_are_the_largest_that_fit() {
         );
         let p = &plan.phases[0];
         assert!(p.fits, "{budget}: {p:?}");
-        assert!(p.estimate_bytes <= budget);
+        // Rows are packed up to the budget less its headroom.
+        let packing = PlanOptions::new(budget).packing_bytes();
+        assert_eq!(packing, budget - budget / HEADROOM_DIVISOR);
+        assert!(p.estimate_bytes <= packing);
         let rows = p.micro_batch_rows;
         assert!(
             (1..64).contains(&rows),
@@ -414,7 +417,7 @@ fn the_chosen_rows_are_the_largest_that_fit() {
         };
         let unlimited = choose(&shape, &[more], &PlanOptions::new(u64::MAX / 4), true);
         assert_eq!(unlimited.phases[0].micro_batch_rows, rows + 1);
-        assert!(unlimited.phases[0].estimate_bytes > budget);
+        assert!(unlimited.phases[0].estimate_bytes > packing);
     }
 }
 
@@ -460,7 +463,7 @@ fn samples_of_one_prompt_split_over_calls_to_fit() {
         ..votes.spec.clone()
     };
     let unlimited = choose(&q, &[more], &PlanOptions::new(u64::MAX / 4), false);
-    assert!(unlimited.phases[0].estimate_bytes > 20 * GIB);
+    assert!(unlimited.phases[0].estimate_bytes > PlanOptions::new(20 * GIB).packing_bytes());
     // Candidate rows: whole prompts first, then parts of one prompt.
     let s = sampler(30, 10, 200, 4096);
     let roomy = plan_one(&q, &s, true);

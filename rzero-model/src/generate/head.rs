@@ -26,13 +26,21 @@ impl DecodeHead {
         let weight = match &model.lm_head {
             Some(head) => head.weight.val(),
             None => {
-                let transposed = model.embed_tokens.weight.val().transpose();
-                Tensor::from_data(transposed.into_data(), &device)
+                let table = model.embed_tokens.weight.val();
+                // `from_data` would make the default f32 without the dtype.
+                let dtype = table.dtype();
+                Tensor::from_data(table.transpose().into_data(), (&device, dtype))
             }
         };
         Self {
             weight: Some(weight),
         }
+    }
+
+    /// The element type of the weight the small-row kernel reads (`None`
+    /// where it does not run).
+    pub fn weight_dtype(&self) -> Option<burn::tensor::DType> {
+        self.weight.as_ref().map(Tensor::dtype)
     }
 
     /// Logits `[rows, vocab]` of hidden states `[rows, hidden]`, the same

@@ -28,10 +28,15 @@ impl Qwen3 {
     /// kernels and the outputs stay f32; only the stored values are rounded.
     /// For a model loaded from a BF16 checkpoint nothing is lost at all.
     ///
-    /// Meant for inference devices (scoring); a matrix widened per decode
-    /// step costs more than the step on the CPU, so samplers stay f32.
+    /// Meant for frozen copies on inference devices (a reference that
+    /// scores, samplers: the CPU's small-row decode kernel reads BF16 as it
+    /// is). The f32 originals' freed pages go back to the OS
+    /// ([`crate::allocator::release_freed_memory`]), so the process keeps
+    /// only the BF16 copy.
     pub fn with_bf16_matrices(self) -> Self {
-        self.map(&mut Bf16Matrices)
+        let model = self.map(&mut Bf16Matrices);
+        crate::allocator::release_freed_memory();
+        model
     }
 
     /// The element type the matrices are stored in (F32, or BF16 after

@@ -3,6 +3,7 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::*;
 use burn::tensor::DType;
+use rzero_model::generate::DecodeHead;
 use rzero_model::sampling::Sampling;
 use rzero_model::{CompletionBatch, GenerateOptions, completion_logprobs, generate};
 
@@ -87,6 +88,9 @@ fn bf16_matrices_of_an_f32_model_round_its_log_probs_only_slightly() {
     let (want, got) = (logprobs(&model), logprobs(&frozen));
     let diff = max_abs_diff(&got, &want);
     assert!(diff > 0.0 && diff < 0.05, "{diff}");
+    // Decoding's transposed copy of the tied head stays BF16 too.
+    assert_eq!(DecodeHead::new(&frozen).weight_dtype(), Some(DType::BF16));
+    assert_eq!(DecodeHead::new(&model).weight_dtype(), Some(DType::F32));
     let options = GenerateOptions {
         max_new_tokens: 5,
         ..GenerateOptions::default()
