@@ -15,10 +15,10 @@ use burn::backend::{DType, TensorMetadata};
 use burn::tensor::TensorData;
 use rayon::prelude::*;
 
-use crate::kernels::widest;
+use crate::kernels::{assume_written, uninit, widest};
 
 use crate::gemm::MatRef;
-use crate::gemm::kernel::gemm;
+use crate::gemm::kernel::{gemm, gemm_uninit};
 use crate::small_matmul::kernel::Isa;
 
 /// `t` as a flex tensor, when the backend is flex.
@@ -173,7 +173,7 @@ fn softmax_row(row: &mut [f32], seen: usize, scale: f32) -> f32 {
 }
 
 /// Output `[b, h, sq, d]` and log-sum-exp `[b, h, sq, 1]`, or `None` when
-/// an input is not `f32`.
+/// an input is not `f32` or the head dimension is 0.
 pub(super) fn forward(
     query: &FlexTensor,
     key: &FlexTensor,
@@ -184,9 +184,13 @@ pub(super) fn forward(
     let dims = Dims::of(&q, &k, block);
     let (q, k, v) = (slice(&q), slice(&k), slice(&v));
     let (g, d, sq) = (dims.g(), dims.d, dims.sq);
+    if d == 0 {
+        return None;
+    }
     let isa = Isa::detect();
-    let mut out = vec![0.0f32; dims.b * dims.h * sq * d];
-    let mut lse = vec![0.0f32; dims.b * dims.h * sq];
+    // Every output row and log-sum-exp is written once, by its block.
+    let mut out = uninit(dims.b * dims.h * sq * d);
+    let mut lse = uninit(dims.b * dims.h * sq);
     if !out.is_empty() {
         out.par_chunks_mut(g * sq * d)
             .zip(lse.par_chunks_mut(g * sq))
@@ -204,24 +208,23 @@ pub(super) fn forward(
                                 MatRef::row_major(dims.head_rows(q, u, i, s0, s1), rows, d);
                             gemm(isa, q_rows, keys.rows_slice(0, end).t(), scores, end, false);
                             for (r, row) in scores.chunks_exact_mut(end).enumerate() {
-                                lse[i * sq + s0 + r] =
-                                    softmax_row(row, dims.seen(s0 + r), dims.scale);
+                                lse[i * sq + s0 + r].write(softmax_row(
+                                    row,
+                                    dims.seen(s0 + r),
+                                    dims.scale,
+                                ));
                             }
                             let probs = MatRef::row_major(scores, rows, end);
                             let at = (i * sq + s0) * d;
-                            gemm(
-                                isa,
-                                probs,
-                                vals.rows_slice(0, end),
-                                &mut out[at..],
-                                d,
-                                false,
-                            );
+                            gemm_uninit(isa, probs, vals.rows_slice(0, end), &mut out[at..], d);
                         }
                     }
                 });
             });
     }
+    // SAFETY: the blocks of every query head cover all rows of `out` and `lse`.
+    #[expect(unsafe_code, reason = "every element was written")]
+    let (out, lse) = unsafe { (assume_written(out), assume_written(lse)) };
     let shape = [dims.b, dims.h, sq];
     Some((
         FlexTensor::from_data(TensorData::new(out, [dims.b, dims.h, sq, d])),
@@ -257,7 +260,8 @@ pub(super) fn backward(
         .zip(o.par_chunks(d.max(1)))
         .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum())
         .collect();
-    let mut dq = vec![0.0f32; dims.b * dims.h * sq * d];
+    // dQ's rows are written once each (dK and dV accumulate over blocks).
+    let mut dq = uninit(dims.b * dims.h * sq * d);
     let mut dk = vec![0.0f32; dims.b * dims.kv * sk * d];
     let mut dv = vec![0.0f32; dims.b * dims.kv * sk * d];
     if !dq.is_empty() && !dk.is_empty() {
@@ -311,7 +315,7 @@ pub(super) fn backward(
                             let ds = MatRef::row_major(probs, rows, end);
                             if want[0] {
                                 let at = (i * sq + s0) * d;
-                                gemm(isa, ds, keys, &mut dq[at..], d, false);
+                                gemm_uninit(isa, ds, keys, &mut dq[at..], d);
                             }
                             if want[1] {
                                 gemm(isa, ds.t(), q_rows, dk, d, true);
@@ -323,8 +327,11 @@ pub(super) fn backward(
     }
     let tensor =
         |data: Vec<f32>, shape: [usize; 4]| FlexTensor::from_data(TensorData::new(data, shape));
+    // SAFETY: with `want[0]`, the blocks of every query head wrote all of dQ.
+    #[expect(unsafe_code, reason = "every element was written")]
+    let dq = want[0].then(|| unsafe { assume_written(dq) });
     Some([
-        want[0].then(|| tensor(dq, [dims.b, dims.h, sq, d])),
+        dq.map(|dq| tensor(dq, [dims.b, dims.h, sq, d])),
         want[1].then(|| tensor(dk, [dims.b, dims.kv, sk, d])),
         want[2].then(|| tensor(dv, [dims.b, dims.kv, sk, d])),
     ])

@@ -7,6 +7,8 @@
 //! halves swapped: `d x = dy ⊙ cos + rotate_half(dy) ⊙ rotate_half(signed_sin)`
 //! (for the model's `[-sin, sin]` table, the negated table).
 
+use std::mem::MaybeUninit;
+
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, DType, Slice, TensorMetadata};
@@ -76,7 +78,7 @@ pub(super) fn flex(x: &FlexTensor, cos: &FlexTensor, sin: &FlexTensor) -> Option
         return None;
     }
     let half = d / 2;
-    let mut out = vec![0.0f32; b * h * s * d];
+    let mut out = super::uninit(b * h * s * d);
     out.par_chunks_mut(ROWS_PER_TASK * d)
         .enumerate()
         .for_each(|(task, out)| {
@@ -91,18 +93,21 @@ pub(super) fn flex(x: &FlexTensor, cos: &FlexTensor, sin: &FlexTensor) -> Option
                 rotate(row, &cos[table..table + d], &sin[table..table + d], half, y);
             }
         });
+    // SAFETY: the tasks' rows cover `out`, and `rotate` writes each row whole.
+    #[expect(unsafe_code, reason = "every element was written")]
+    let out = unsafe { super::assume_written(out) };
     Some(FlexTensor::from_data(TensorData::new(out, [b, h, s, d])))
 }
 
 /// One row: `y = x ⊙ c + [x2, x1] ⊙ t`.
 #[inline(always)]
-fn rotate(x: &[f32], c: &[f32], t: &[f32], half: usize, y: &mut [f32]) {
+fn rotate(x: &[f32], c: &[f32], t: &[f32], half: usize, y: &mut [MaybeUninit<f32>]) {
     let (x1, x2) = x.split_at(half);
     let (y1, y2) = y.split_at_mut(half);
     let (c1, c2) = c.split_at(half);
     let (t1, t2) = t.split_at(half);
     for i in 0..half {
-        y1[i] = x1[i] * c1[i] + x2[i] * t1[i];
-        y2[i] = x2[i] * c2[i] + x1[i] * t2[i];
+        y1[i].write(x1[i] * c1[i] + x2[i] * t1[i]);
+        y2[i].write(x2[i] * c2[i] + x1[i] * t2[i]);
     }
 }
