@@ -35,19 +35,70 @@ pub(super) fn from_flex<T: Any>(t: FlexTensor) -> T {
     }
 }
 
-/// Row-major `f32` values of `t`, copied only when it is strided.
-fn values(t: &FlexTensor) -> Option<FlexTensor> {
+/// `t` readable as a [`View`]: itself when it is `f32` with unit stride
+/// along its last dimension and no negative stride (a head split or merged
+/// by `swap_dims` qualifies), else a row-major copy; `None` when not `f32`.
+fn readable(t: &FlexTensor) -> Option<FlexTensor> {
     if t.dtype() != DType::F32 {
         return None;
     }
-    let t = if t.is_contiguous() {
+    let layout = t.layout();
+    let (shape, strides) = (layout.shape(), layout.strides());
+    let in_place = strides.iter().all(|&s| s >= 0)
+        && (shape.last().is_none_or(|&d| d <= 1) || strides.last() == Some(&1));
+    Some(if in_place {
         t.clone()
     } else {
-        t.clone().to_contiguous()
-    };
-    t.as_slice::<f32>().is_some().then_some(t)
+        t.to_contiguous()
+    })
 }
 
+/// A 4-d `f32` tensor read where it lies: element `[a, b, c, x]` is
+/// `data[a·s₀ + b·s₁ + c·s₂ + x]`.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    data: &'a [f32],
+    strides: [usize; 3],
+    width: usize,
+}
+
+impl<'a> View<'a> {
+    /// `t` (made by [`readable`]) as a view.
+    fn of(t: &'a FlexTensor) -> Self {
+        let layout = t.layout();
+        let at = |i: usize| layout.strides().get(i).map_or(0, |&s| s.unsigned_abs());
+        let data = t.storage::<f32>();
+        Self {
+            data: &data[layout.start_offset().min(data.len())..],
+            strides: [at(0), at(1), at(2)],
+            width: layout.shape().get(3).copied().unwrap_or(1),
+        }
+    }
+
+    fn offset(&self, a: usize, b: usize, c: usize) -> usize {
+        a * self.strides[0] + b * self.strides[1] + c * self.strides[2]
+    }
+
+    /// Rows `c0..c1` of `[a, b]` as a `[c1 − c0, width]` matrix.
+    fn rows(&self, a: usize, b: usize, c0: usize, c1: usize) -> MatRef<'a> {
+        let at = self.offset(a, b, c0).min(self.data.len());
+        MatRef {
+            data: &self.data[at..],
+            rows: c1 - c0,
+            cols: self.width,
+            row_stride: self.strides[2],
+            col_stride: 1,
+        }
+    }
+
+    /// Row `[a, b, c]`.
+    fn row(&self, a: usize, b: usize, c: usize) -> &'a [f32] {
+        let at = self.offset(a, b, c);
+        &self.data[at..at + self.width]
+    }
+}
+
+#[cfg(test)]
 fn slice(t: &FlexTensor) -> &[f32] {
     t.as_slice::<f32>().unwrap_or_default()
 }
@@ -93,25 +144,6 @@ impl Dims {
     /// Keys query row `s` may see: `0..s + 1 + sk − sq`.
     fn seen(&self, s: usize) -> usize {
         s + 1 + self.sk - self.sq
-    }
-
-    /// Task `u`'s key (or value) matrix `[sk, d]`: batch row `u / kv`, KV head `u % kv`.
-    fn kv_matrix<'a>(&self, data: &'a [f32], u: usize) -> MatRef<'a> {
-        let len = self.sk * self.d;
-        MatRef::row_major(&data[u * len..(u + 1) * len], self.sk, self.d)
-    }
-
-    /// Rows `s0..s1` of query head `i` of task `u`, from a `[b, h, sq, x]` buffer.
-    fn head_rows<'a>(
-        &self,
-        data: &'a [f32],
-        u: usize,
-        i: usize,
-        s0: usize,
-        s1: usize,
-    ) -> &'a [f32] {
-        let head = u * self.g() + i;
-        &data[(head * self.sq + s0) * self.d..(head * self.sq + s1) * self.d]
     }
 }
 
@@ -174,123 +206,130 @@ fn softmax_row(row: &mut [f32], seen: usize, scale: f32) -> f32 {
 
 /// Output `[b, h, sq, d]` and log-sum-exp `[b, h, sq, 1]`, or `None` when
 /// an input is not `f32` or the head dimension is 0.
+///
+/// Both are stored as `[b, sq, h, ·]` and returned as transposed views: the
+/// model merges the heads of the output (`swap_dims(1, 2)` and a reshape to
+/// `[b, sq, h · d]`) without a copy. Each (batch row, query block) task
+/// writes its own rows of both.
 pub(super) fn forward(
     query: &FlexTensor,
     key: &FlexTensor,
     value: &FlexTensor,
     block: usize,
 ) -> Option<(FlexTensor, FlexTensor)> {
-    let (q, k, v) = (values(query)?, values(key)?, values(value)?);
+    let (q, k, v) = (readable(query)?, readable(key)?, readable(value)?);
     let dims = Dims::of(&q, &k, block);
-    let (q, k, v) = (slice(&q), slice(&k), slice(&v));
-    let (g, d, sq) = (dims.g(), dims.d, dims.sq);
+    let (g, h, d, sq) = (dims.g(), dims.h, dims.d, dims.sq);
     if d == 0 {
         return None;
     }
+    let (q, k, v) = (View::of(&q), View::of(&k), View::of(&v));
     let isa = Isa::detect();
-    // Every output row and log-sum-exp is written once, by its block.
-    let mut out = uninit(dims.b * dims.h * sq * d);
-    let mut lse = uninit(dims.b * dims.h * sq);
+    let mut out = uninit(dims.b * sq * h * d);
+    let mut lse = uninit(dims.b * sq * h);
     if !out.is_empty() {
-        out.par_chunks_mut(g * sq * d)
-            .zip(lse.par_chunks_mut(g * sq))
+        out.par_chunks_mut(sq * h * d)
+            .zip(lse.par_chunks_mut(sq * h))
             .enumerate()
-            .for_each(|(u, (out, lse))| {
-                // Softmax loops vectorised for the CPU's widest vectors.
-                widest(|| {
-                    let (keys, vals) = (dims.kv_matrix(k, u), dims.kv_matrix(v, u));
-                    let mut buf = Vec::new();
-                    for i in 0..g {
-                        for (s0, s1) in dims.blocks() {
-                            let (rows, end) = (s1 - s0, dims.seen(s1 - 1));
-                            let scores = scratch(&mut buf, rows * end);
-                            let q_rows =
-                                MatRef::row_major(dims.head_rows(q, u, i, s0, s1), rows, d);
-                            gemm(isa, q_rows, keys.rows_slice(0, end).t(), scores, end, false);
-                            for (r, row) in scores.chunks_exact_mut(end).enumerate() {
-                                lse[i * sq + s0 + r].write(softmax_row(
-                                    row,
-                                    dims.seen(s0 + r),
-                                    dims.scale,
-                                ));
+            .for_each(|(row, (out, lse))| {
+                out.par_chunks_mut(dims.block * h * d)
+                    .zip(lse.par_chunks_mut(dims.block * h))
+                    .enumerate()
+                    .for_each(|(j, (out, lse))| {
+                        let (s0, rows) = (j * dims.block, lse.len() / h);
+                        let end = dims.seen(s0 + rows - 1);
+                        // Softmax loops vectorised for the CPU's widest vectors.
+                        widest(|| {
+                            let mut buf = Vec::new();
+                            for i in 0..h {
+                                let scores = scratch(&mut buf, rows * end);
+                                let keys = k.rows(row, i / g, 0, end);
+                                let q_rows = q.rows(row, i, s0, s0 + rows);
+                                gemm(isa, q_rows, keys.t(), scores, end, false);
+                                for (r, x) in scores.chunks_exact_mut(end).enumerate() {
+                                    lse[r * h + i].write(softmax_row(
+                                        x,
+                                        dims.seen(s0 + r),
+                                        dims.scale,
+                                    ));
+                                }
+                                let probs = MatRef::row_major(scores, rows, end);
+                                let vals = v.rows(row, i / g, 0, end);
+                                gemm_uninit(isa, probs, vals, &mut out[i * d..], h * d);
                             }
-                            let probs = MatRef::row_major(scores, rows, end);
-                            let at = (i * sq + s0) * d;
-                            gemm_uninit(isa, probs, vals.rows_slice(0, end), &mut out[at..], d);
-                        }
-                    }
-                });
+                        });
+                    });
             });
     }
-    // SAFETY: the blocks of every query head cover all rows of `out` and `lse`.
+    // SAFETY: the blocks of every batch row cover all of `out` and `lse`,
+    // and each block wrote every head of its rows.
     #[expect(unsafe_code, reason = "every element was written")]
     let (out, lse) = unsafe { (assume_written(out), assume_written(lse)) };
-    let shape = [dims.b, dims.h, sq];
+    let (b, h) = (dims.b, dims.h);
     Some((
-        FlexTensor::from_data(TensorData::new(out, [dims.b, dims.h, sq, d])),
-        FlexTensor::from_data(TensorData::new(lse, [shape[0], shape[1], shape[2], 1])),
+        FlexTensor::from_data(TensorData::new(out, [b, sq, h, d])).transpose(1, 2),
+        FlexTensor::from_data(TensorData::new(lse, [b, sq, h, 1])).transpose(1, 2),
     ))
 }
 
 /// Gradients w.r.t. query, key and value (only those in `want`), or `None`
 /// when an input is not `f32`. Per block: `P = exp(S − lse)`,
 /// `dV += Pᵀ dO`, `dS = P ⊙ (dO Vᵀ − rowsum(dO ⊙ O)) · scale`, `dQ = dS K`,
-/// `dK += dSᵀ Q`.
+/// `dK += dSᵀ Q`. Every input is read where it lies (see [`readable`]).
 pub(super) fn backward(
     [query, key, value, out, lse, grad]: [&FlexTensor; 6],
     block: usize,
     want: [bool; 3],
 ) -> Option<[Option<FlexTensor>; 3]> {
-    let (q, k, v) = (values(query)?, values(key)?, values(value)?);
-    let (o, lse, dout) = (values(out)?, values(lse)?, values(grad)?);
+    let (q, k, v) = (readable(query)?, readable(key)?, readable(value)?);
+    let (o, lse, dout) = (readable(out)?, readable(lse)?, readable(grad)?);
     let dims = Dims::of(&q, &k, block);
-    let (q, k, v, o, lse, dout) = (
-        slice(&q),
-        slice(&k),
-        slice(&v),
-        slice(&o),
-        slice(&lse),
-        slice(&dout),
-    );
-    let (g, d, sq, sk) = (dims.g(), dims.d, dims.sq, dims.sk);
+    let (q, k, v) = (View::of(&q), View::of(&k), View::of(&v));
+    let (o, lse, dout) = (View::of(&o), View::of(&lse), View::of(&dout));
+    let (g, h, kv, d, sq, sk) = (dims.g(), dims.h, dims.kv, dims.d, dims.sq, dims.sk);
     let isa = Isa::detect();
-    // rowsum(dO ⊙ O) per query row.
-    let delta: Vec<f32> = dout
-        .par_chunks(d.max(1))
-        .zip(o.par_chunks(d.max(1)))
-        .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum())
-        .collect();
+    // rowsum(dO ⊙ O) per query row, `[b, h, sq]`.
+    let mut delta = vec![0.0f32; dims.b * h * sq];
+    delta
+        .par_chunks_mut(sq.max(1))
+        .enumerate()
+        .for_each(|(bh, delta)| {
+            for (s, x) in delta.iter_mut().enumerate() {
+                let (a, b) = (dout.row(bh / h, bh % h, s), o.row(bh / h, bh % h, s));
+                *x = a.iter().zip(b).map(|(x, y)| x * y).sum();
+            }
+        });
     // dQ's rows are written once each (dK and dV accumulate over blocks).
-    let mut dq = uninit(dims.b * dims.h * sq * d);
-    let mut dk = vec![0.0f32; dims.b * dims.kv * sk * d];
-    let mut dv = vec![0.0f32; dims.b * dims.kv * sk * d];
+    let mut dq = uninit(dims.b * h * sq * d);
+    let mut dk = vec![0.0f32; dims.b * kv * sk * d];
+    let mut dv = vec![0.0f32; dims.b * kv * sk * d];
     if !dq.is_empty() && !dk.is_empty() {
         dq.par_chunks_mut(g * sq * d)
             .zip(dk.par_chunks_mut(sk * d))
             .zip(dv.par_chunks_mut(sk * d))
             .enumerate()
             .for_each(|(u, ((dq, dk), dv))| {
+                let (row, group) = (u / kv, u % kv);
                 widest(|| {
-                    let (keys, vals) = (dims.kv_matrix(k, u), dims.kv_matrix(v, u));
                     let (mut probs_buf, mut dprobs_buf) = (Vec::new(), Vec::new());
                     for i in 0..g {
+                        let head = group * g + i;
                         for (s0, s1) in dims.blocks() {
                             let (rows, end) = (s1 - s0, dims.seen(s1 - 1));
-                            let keys = keys.rows_slice(0, end);
-                            let vals = vals.rows_slice(0, end);
-                            let q_rows =
-                                MatRef::row_major(dims.head_rows(q, u, i, s0, s1), rows, d);
-                            let do_rows =
-                                MatRef::row_major(dims.head_rows(dout, u, i, s0, s1), rows, d);
+                            let keys = k.rows(row, group, 0, end);
+                            let vals = v.rows(row, group, 0, end);
+                            let q_rows = q.rows(row, head, s0, s1);
+                            let do_rows = dout.rows(row, head, s0, s1);
                             let row0 = (u * g + i) * sq + s0;
                             // P, recomputed from the saved log-sum-exp.
                             let probs = scratch(&mut probs_buf, rows * end);
                             gemm(isa, q_rows, keys.t(), probs, end, false);
-                            for (r, row) in probs.chunks_exact_mut(end).enumerate() {
-                                let (visible, hidden) = row.split_at_mut(dims.seen(s0 + r));
+                            for (r, x) in probs.chunks_exact_mut(end).enumerate() {
+                                let (visible, hidden) = x.split_at_mut(dims.seen(s0 + r));
                                 hidden.fill(0.0);
+                                let lse = lse.row(row, head, s0 + r)[0];
                                 for x in visible.iter_mut() {
-                                    *x = crate::fused::exp(*x * dims.scale - lse[row0 + r]);
+                                    *x = crate::fused::exp(*x * dims.scale - lse);
                                 }
                             }
                             if want[2] {
@@ -331,9 +370,9 @@ pub(super) fn backward(
     #[expect(unsafe_code, reason = "every element was written")]
     let dq = want[0].then(|| unsafe { assume_written(dq) });
     Some([
-        dq.map(|dq| tensor(dq, [dims.b, dims.h, sq, d])),
-        want[1].then(|| tensor(dk, [dims.b, dims.kv, sk, d])),
-        want[2].then(|| tensor(dv, [dims.b, dims.kv, sk, d])),
+        dq.map(|dq| tensor(dq, [dims.b, h, sq, d])),
+        want[1].then(|| tensor(dk, [dims.b, kv, sk, d])),
+        want[2].then(|| tensor(dv, [dims.b, kv, sk, d])),
     ])
 }
 
@@ -358,28 +397,42 @@ mod tests {
         FlexTensor::from_data(TensorData::new(values, shape))
     }
 
+    /// Equal to a relative 1e-4, whatever either's strides.
     fn close(a: &FlexTensor, b: &FlexTensor) {
-        let (a, b) = (slice(a), slice(b));
+        let (a, b) = (a.to_contiguous(), b.to_contiguous());
+        let (a, b) = (slice(&a), slice(&b));
         assert_eq!(a.len(), b.len());
         for (x, y) in a.iter().zip(b) {
             assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{x} vs {y}");
         }
     }
 
+    /// `[b, s, heads, d]` values as the `[b, heads, s, d]` view the model's
+    /// head split (`swap_dims(1, 2)`) makes.
+    fn split_heads([b, heads, s, d]: [usize; 4], seed: u64) -> FlexTensor {
+        random([b, s, heads, d], seed).transpose(1, 2)
+    }
+
     /// The fused kernel against the one made of backend ops: GQA, more
-    /// keys than queries, a block that does not divide the rows.
+    /// keys than queries, a block that does not divide the rows; inputs
+    /// row-major and strided (read in place).
     #[test]
     fn fused_equals_the_composed_kernel_values_and_gradients() {
-        for (sq, sk, block) in [(7, 7, 3), (5, 9, 2), (1, 4, 8), (6, 6, 1)] {
-            let q = random([2, 4, sq, 8], 1);
-            let k = random([2, 2, sk, 8], 2);
-            let v = random([2, 2, sk, 8], 3);
-            let grad = random([2, 4, sq, 8], 4);
+        let cases = [(7, 7, 3), (5, 9, 2), (1, 4, 8), (6, 6, 1)];
+        for ((sq, sk, block), strided) in cases.into_iter().flat_map(|c| [(c, false), (c, true)]) {
+            let make = if strided { split_heads } else { random };
+            let q = make([2, 4, sq, 8], 1);
+            let k = make([2, 2, sk, 8], 2);
+            let v = make([2, 2, sk, 8], 3);
+            let grad = make([2, 4, sq, 8], 4);
+            assert_eq!(v.is_contiguous(), !strided);
             let (out, lse) = forward(&q, &k, &v, block).unwrap_or_else(|| unreachable!());
             let (want_out, want_lse) =
                 forward_composed::<Flex>(q.clone(), k.clone(), v.clone(), block);
-            close(&out, &values(&want_out).unwrap_or_else(|| unreachable!()));
-            close(&lse, &values(&want_lse).unwrap_or_else(|| unreachable!()));
+            close(&out, &want_out);
+            close(&lse, &want_lse);
+            // Stored with the heads merged: the model's merge is a view.
+            assert!(out.transpose(1, 2).is_contiguous());
             let fused = backward([&q, &k, &v, &out, &lse, &grad], block, [true; 3])
                 .unwrap_or_else(|| unreachable!());
             let saved = Saved {
@@ -395,7 +448,7 @@ mod tests {
                 let (Some(a), Some(b)) = (a, b) else {
                     panic!("a gradient is missing")
                 };
-                close(a, &values(b).unwrap_or_else(|| unreachable!()));
+                close(a, b);
             }
             let only_value = backward([&q, &k, &v, &q, &lse, &grad], block, [false, false, true])
                 .unwrap_or_else(|| unreachable!());
