@@ -1,6 +1,7 @@
 //! rzero-model workloads of docs/DESIGN.md §9 on presets S and M: forward +
 //! log-probs (b16 × s128), a train step (forward, log-probs, backward,
-//! AdamW), and KV-cache generation (b16, 16-token prompt, 64 new tokens).
+//! rzero-grpo's AdamW), and KV-cache generation (b16, 16-token prompt, 64
+//! new tokens).
 //!
 //! Run with: `cargo bench -p rzero-benches -- model_`
 //! Peer: `benches/peers/hf_baseline.py` (transformers, same shapes).
@@ -8,10 +9,11 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use burn::optim::{AdamWConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use criterion::{Criterion, Throughput};
 use rzero_benches::token_rows;
+use rzero_grpo::{AdamW, AdamWConfig};
 use rzero_model::pool::on_pool;
 use rzero_model::sampling::Sampling;
 use rzero_model::{
@@ -71,10 +73,12 @@ pub fn model(c: &mut Criterion) {
             .as_ref()
             .map(|m| scoring_batch(m, config.vocab_size, &ad));
         let batch = batch.unwrap_or_else(|| unreachable!());
-        let mut optim = AdamWConfig::new()
-            .with_weight_decay(0.01)
-            .with_epsilon(1e-8)
-            .init();
+        // rzero's own AdamW, as its trainer steps (torch's hyperparameters:
+        // betas 0.9, 0.999, eps 1e-8, weight decay 0.01).
+        let mut optim = AdamW::new(AdamWConfig {
+            lr: 1e-4,
+            ..AdamWConfig::r_zero()
+        });
         group.bench_function(name, |b| {
             // On a rayon thread, as `rzero run` trains (rzero_model::pool).
             b.iter(|| {
@@ -84,7 +88,8 @@ pub fn model(c: &mut Criterion) {
                     let count = (BATCH * (SEQ - 1)) as f32;
                     let loss = lp.sum().neg() / count;
                     let grads = GradientsParams::from_grads(loss.backward(), &model);
-                    optim.step(1e-4, model, grads)
+                    let stepped = optim.step(model, grads, 1e-4, 1.0);
+                    stepped.unwrap_or_else(|e| panic!("AdamW step: {e}"))
                 });
                 slot = Some(model);
             })

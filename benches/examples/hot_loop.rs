@@ -6,9 +6,10 @@
 //! times the packed matmul alone on S's and M's projection shapes).
 #![expect(clippy::print_stdout, reason = "an example reports its timing")]
 
-use burn::optim::{AdamWConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rzero_benches::token_rows;
+use rzero_grpo::{AdamW, AdamWConfig};
 use rzero_model::sampling::Sampling;
 use rzero_model::{CompletionBatch, GenerateOptions, Qwen3Config, completion_logprobs, generate};
 
@@ -63,11 +64,17 @@ fn run() {
             let ad = device.autodiff();
             let mut model = config.init(&ad);
             let batch = CompletionBatch::new(&model, &prompts, &completions, &ad).unwrap();
-            let mut optim = AdamWConfig::new().with_weight_decay(0.01).init();
+            let mut optim = AdamW::new(AdamWConfig {
+                lr: 1e-4,
+                ..AdamWConfig::r_zero()
+            });
             for _ in 0..iters {
                 let loss = completion_logprobs(&model, &batch).sum().neg() / 2032.0;
                 let grads = GradientsParams::from_grads(loss.backward(), &model);
-                model = optim.step(1e-4, model, grads);
+                model = match optim.step(model, grads, 1e-4, 1.0) {
+                    Ok(m) => m,
+                    Err(e) => panic!("AdamW step: {e}"),
+                };
             }
         }
     }

@@ -14,6 +14,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::GrpoError;
+use crate::adamw_host::{self, Coefficients};
 
 /// AdamW hyperparameters (no hidden defaults).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -197,11 +198,6 @@ impl AdamWMapper<'_> {
     fn update(&mut self, key: String, param: Tensor<1>, grad: Tensor<1>) -> Tensor<1> {
         let c = self.config;
         let [n] = param.dims();
-        let grad = if self.grad_scale == 1.0 {
-            grad
-        } else {
-            grad * self.grad_scale
-        };
         let state = match self.moments.remove(&key) {
             Some(s) if s.exp_avg.dims() == [n] => s,
             Some(_) => {
@@ -219,17 +215,21 @@ impl AdamWMapper<'_> {
             },
         };
         let step = state.step + 1;
-        let decayed = if c.weight_decay == 0.0 {
-            param
-        } else {
-            param * (1.0 - self.lr * c.weight_decay)
+        let k = Coefficients {
+            grad_scale: f64::from(self.grad_scale),
+            decay: (c.weight_decay != 0.0).then_some(1.0 - self.lr * c.weight_decay),
+            beta1: c.beta1,
+            beta2: c.beta2,
+            bias2_sqrt: (1.0 - c.beta2.powi(step as i32)).sqrt(),
+            eps: c.eps,
+            step_size: self.lr / (1.0 - c.beta1.powi(step as i32)),
         };
-        let exp_avg = state.exp_avg * c.beta1 + grad.clone() * (1.0 - c.beta1);
-        let exp_avg_sq = state.exp_avg_sq * c.beta2 + grad.square() * (1.0 - c.beta2);
-        let bias1 = 1.0 - c.beta1.powi(step as i32);
-        let bias2_sqrt = (1.0 - c.beta2.powi(step as i32)).sqrt();
-        let denom = exp_avg_sq.clone().sqrt() / bias2_sqrt + c.eps;
-        let updated = decayed - exp_avg.clone() / denom * (self.lr / bias1);
+        let tensors = [param, grad, state.exp_avg, state.exp_avg_sq];
+        let [updated, exp_avg, exp_avg_sq] = if adamw_host::on_host(tensors.each_ref()) {
+            adamw_host::update(tensors, k)
+        } else {
+            update_with_ops(tensors, k)
+        };
         self.moments.insert(
             key,
             Moments {
@@ -240,6 +240,27 @@ impl AdamWMapper<'_> {
         );
         updated
     }
+}
+
+/// [`adamw_host::update`] with burn's tensor ops (any backend).
+pub(crate) fn update_with_ops(
+    [param, grad, exp_avg, exp_avg_sq]: [Tensor<1>; 4],
+    k: Coefficients,
+) -> [Tensor<1>; 3] {
+    let grad = if k.grad_scale == 1.0 {
+        grad
+    } else {
+        grad * k.grad_scale
+    };
+    let decayed = match k.decay {
+        Some(d) => param * d,
+        None => param,
+    };
+    let exp_avg = exp_avg * k.beta1 + grad.clone() * (1.0 - k.beta1);
+    let exp_avg_sq = exp_avg_sq * k.beta2 + grad.square() * (1.0 - k.beta2);
+    let denom = exp_avg_sq.clone().sqrt() / k.bias2_sqrt + k.eps;
+    let updated = decayed - exp_avg.clone() / denom * k.step_size;
+    [updated, exp_avg, exp_avg_sq]
 }
 
 impl ModuleMapper for AdamWMapper<'_> {

@@ -75,6 +75,7 @@
 #![warn(missing_docs)]
 
 mod adamw;
+mod adamw_host;
 mod advantage;
 mod aggregate;
 mod clip;
