@@ -12,8 +12,9 @@ use crate::config::RunConfig;
 use crate::memory::{MemoryConfig, Recompute};
 
 /// The chooser packs rows up to all but `1 / HEADROOM_DIVISOR` of the
-/// budget: measured at Qwen3-0.6B shapes, estimates fall 0–3 % short of
-/// the peak resident set, so rows packed to the last byte could overshoot.
+/// budget: measured at Qwen3-0.6B shapes, estimates fall up to 5 % short of
+/// the peak resident set on some phases (BENCHMARKS.md), so rows packed to
+/// the last byte could overshoot.
 pub const HEADROOM_DIVISOR: u64 = 25;
 
 /// Budget and what may be changed to meet it.
