@@ -214,6 +214,30 @@ impl<'a> Out<'a> {
         self.ptr
     }
 
+    /// Asks the cache, for writing, for the lines of the `rows × NR` block
+    /// at `at` (rows `ldc` apart): the next tile's part of `c`. A fresh
+    /// output is cold, and its tile rows lie too far apart for the hardware
+    /// prefetchers: each tile's stores waited on memory, a third of the
+    /// time of a training forward's `[2032 × 256] · [256 × 768]`.
+    #[inline(always)]
+    fn prefetch<const NR: usize>(self, at: usize, rows: usize, ldc: usize) {
+        #[cfg(target_arch = "x86_64")]
+        for r in 0..rows {
+            let row = self.ptr.wrapping_add(at + r * ldc);
+            // A row of `NR` floats spans at most `NR / 16 + 1` lines.
+            for off in (0..NR).step_by(16).chain([NR - 1]) {
+                let line = row.wrapping_add(off).cast::<i8>().cast_const();
+                // SAFETY: a prefetch never faults, whatever the address.
+                #[expect(unsafe_code, reason = "a cache hint")]
+                unsafe {
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_ET0 }>(line)
+                };
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (at, rows, ldc);
+    }
+
     /// `c[at..at + len] = 0`.
     fn zero(self, at: usize, len: usize) {
         assert!(at + len <= self.len, "gemm: write past c");
@@ -310,9 +334,19 @@ fn blocked<const MR: usize, const NR: usize, const FMA: bool>(
             for jp in 0..panels {
                 let bp = &pb[jp * kc * NR..(jp + 1) * kc * NR];
                 let cols = NR.min(n - jp * NR);
-                for ip in 0..mc.div_ceil(MR) {
+                let tiles = mc.div_ceil(MR);
+                for ip in 0..tiles {
                     let rows = MR.min(mc - ip * MR);
                     let at = (ic + ip * MR) * ldc + jp * NR;
+                    if FMA {
+                        // The next tile: down the rows, then the next panel.
+                        let next = if ip + 1 < tiles {
+                            at + MR * ldc
+                        } else {
+                            ic * ldc + (jp + 1) * NR
+                        };
+                        c.prefetch::<NR>(next, MR, ldc);
+                    }
                     let tile = Tile {
                         rows,
                         cols,
