@@ -16,6 +16,8 @@ use rzero_model::{CompletionBatch, GenerateOptions, Qwen3Config, completion_logp
 /// With `OFF_POOL` set, the loop runs on the main thread instead of a
 /// rayon thread (`rzero_model::pool`), to measure the hand-offs.
 fn main() {
+    // Before rayon's threads exist: each would keep its own malloc arena.
+    rzero_model::allocator::keep_freed_memory();
     if std::env::var_os("OFF_POOL").is_some() {
         run();
     } else {
@@ -24,7 +26,6 @@ fn main() {
 }
 
 fn run() {
-    rzero_model::allocator::keep_freed_memory();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let work = args.first().map_or("train", String::as_str);
     let config = match args.get(1).map_or("S", String::as_str) {
