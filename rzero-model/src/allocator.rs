@@ -9,11 +9,14 @@
 //! a step's time. [`keep_freed_memory`] raises both thresholds; with it the
 //! same steps take 26,000 faults.
 //!
-//! It also keeps every thread on malloc's main heap. Model work runs on
-//! rayon's threads ([`crate::pool`]), and each thread's own arena is a chain
+//! It also keeps the heaps of other threads. Model work runs on rayon's
+//! threads ([`crate::pool`]), and a thread's own malloc arena is a chain
 //! of 64 MiB heaps that glibc unmaps as soon as one empties, whatever the
 //! trim threshold: a training step of preset M re-faulted 60 MiB this way
-//! (15,000 faults, 2–4 % of the step).
+//! (15,000 faults, 2–4 % of the step). glibc keeps a heap whose emptying
+//! leaves less than its top pad, so [`TOP_PAD`] is a whole heap. (Serving
+//! every thread from the main arena instead made decoding, which allocates
+//! small blocks on two threads at once, 50 % slower on preset S.)
 //!
 //! ```
 //! // At the start of `main`, before other threads allocate.
@@ -26,22 +29,26 @@ pub const TRIM_THRESHOLD: usize = 256 << 20;
 /// Blocks at least this large come from `mmap` (and go back on free).
 pub const MMAP_THRESHOLD: usize = 32 << 20;
 
+/// Extra memory malloc asks for whenever a heap grows, and so the least
+/// it keeps when one empties: the 64 MiB of a thread's heap. Asked for,
+/// not touched: the resident set does not grow by it.
+pub const TOP_PAD: usize = 64 << 20;
+
 /// Tells glibc's malloc to keep up to [`TRIM_THRESHOLD`] bytes of freed
 /// heap memory for reuse, to serve blocks under [`MMAP_THRESHOLD`] from
-/// the heap, and to serve every thread from the main heap (one arena).
-/// Returns whether it took effect: `false` on other C libraries (where it
-/// does nothing).
+/// the heap, and to keep emptied thread heaps ([`TOP_PAD`]). Returns
+/// whether it took effect: `false` on other C libraries (where it does
+/// nothing).
 ///
-/// Meant for binaries: call it once, early, before other threads allocate.
-/// A process may hold up to [`TRIM_THRESHOLD`] bytes more than it uses;
-/// threads that allocate many small blocks at once contend for the one
-/// arena's lock (a tensor program allocates few, large blocks).
+/// Meant for binaries: call it once, early. A process may hold up to
+/// [`TRIM_THRESHOLD`] bytes per malloc arena more than it uses.
 pub fn keep_freed_memory() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        let (Ok(trim), Ok(mmap)) = (
+        let (Ok(trim), Ok(mmap), Ok(pad)) = (
             libc::c_int::try_from(TRIM_THRESHOLD),
             libc::c_int::try_from(MMAP_THRESHOLD),
+            libc::c_int::try_from(TOP_PAD),
         ) else {
             return false;
         };
@@ -51,7 +58,7 @@ pub fn keep_freed_memory() -> bool {
         let ok = unsafe {
             libc::mallopt(libc::M_TRIM_THRESHOLD, trim) == 1
                 && libc::mallopt(libc::M_MMAP_THRESHOLD, mmap) == 1
-                && libc::mallopt(libc::M_ARENA_MAX, 1) == 1
+                && libc::mallopt(libc::M_TOP_PAD, pad) == 1
         };
         ok
     }

@@ -27,8 +27,8 @@ fn faults_to_fill(blocks: usize, len: usize) -> i64 {
 }
 
 /// A worker thread's second round of the same allocations finds its
-/// memory still mapped. Without one arena, glibc unmapped the thread's
-/// emptied 64 MiB heaps and the round faulted every page in again.
+/// memory still mapped. Without the top pad, glibc unmapped the thread's
+/// emptied 64 MiB heap and the round faulted its pages in again.
 #[test]
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn memory_freed_on_a_worker_thread_is_reused_without_faults() {
