@@ -239,25 +239,28 @@ pub(super) fn forward(
                         let (s0, rows) = (j * dims.block, lse.len() / h);
                         let end = dims.seen(s0 + rows - 1);
                         // Softmax loops vectorised for the CPU's widest vectors.
-                        widest(|| {
-                            let mut buf = Vec::new();
-                            for i in 0..h {
-                                let scores = scratch(&mut buf, rows * end);
-                                let keys = k.rows(row, i / g, 0, end);
-                                let q_rows = q.rows(row, i, s0, s0 + rows);
-                                gemm(isa, q_rows, keys.t(), scores, end, false);
-                                for (r, x) in scores.chunks_exact_mut(end).enumerate() {
-                                    lse[r * h + i].write(softmax_row(
-                                        x,
-                                        dims.seen(s0 + r),
-                                        dims.scale,
-                                    ));
+                        widest(
+                            #[inline(always)]
+                            || {
+                                let mut buf = Vec::new();
+                                for i in 0..h {
+                                    let scores = scratch(&mut buf, rows * end);
+                                    let keys = k.rows(row, i / g, 0, end);
+                                    let q_rows = q.rows(row, i, s0, s0 + rows);
+                                    gemm(isa, q_rows, keys.t(), scores, end, false);
+                                    for (r, x) in scores.chunks_exact_mut(end).enumerate() {
+                                        lse[r * h + i].write(softmax_row(
+                                            x,
+                                            dims.seen(s0 + r),
+                                            dims.scale,
+                                        ));
+                                    }
+                                    let probs = MatRef::row_major(scores, rows, end);
+                                    let vals = v.rows(row, i / g, 0, end);
+                                    gemm_uninit(isa, probs, vals, &mut out[i * d..], h * d);
                                 }
-                                let probs = MatRef::row_major(scores, rows, end);
-                                let vals = v.rows(row, i / g, 0, end);
-                                gemm_uninit(isa, probs, vals, &mut out[i * d..], h * d);
-                            }
-                        });
+                            },
+                        );
                     });
             });
     }
@@ -310,58 +313,61 @@ pub(super) fn backward(
             .enumerate()
             .for_each(|(u, ((dq, dk), dv))| {
                 let (row, group) = (u / kv, u % kv);
-                widest(|| {
-                    let (mut probs_buf, mut dprobs_buf) = (Vec::new(), Vec::new());
-                    for i in 0..g {
-                        let head = group * g + i;
-                        for (s0, s1) in dims.blocks() {
-                            let (rows, end) = (s1 - s0, dims.seen(s1 - 1));
-                            let keys = k.rows(row, group, 0, end);
-                            let vals = v.rows(row, group, 0, end);
-                            let q_rows = q.rows(row, head, s0, s1);
-                            let do_rows = dout.rows(row, head, s0, s1);
-                            let row0 = (u * g + i) * sq + s0;
-                            // P, recomputed from the saved log-sum-exp.
-                            let probs = scratch(&mut probs_buf, rows * end);
-                            gemm(isa, q_rows, keys.t(), probs, end, false);
-                            for (r, x) in probs.chunks_exact_mut(end).enumerate() {
-                                let (visible, hidden) = x.split_at_mut(dims.seen(s0 + r));
-                                hidden.fill(0.0);
-                                let lse = lse.row(row, head, s0 + r)[0];
-                                for x in visible.iter_mut() {
-                                    *x = crate::fused::exp(*x * dims.scale - lse);
+                widest(
+                    #[inline(always)]
+                    || {
+                        let (mut probs_buf, mut dprobs_buf) = (Vec::new(), Vec::new());
+                        for i in 0..g {
+                            let head = group * g + i;
+                            for (s0, s1) in dims.blocks() {
+                                let (rows, end) = (s1 - s0, dims.seen(s1 - 1));
+                                let keys = k.rows(row, group, 0, end);
+                                let vals = v.rows(row, group, 0, end);
+                                let q_rows = q.rows(row, head, s0, s1);
+                                let do_rows = dout.rows(row, head, s0, s1);
+                                let row0 = (u * g + i) * sq + s0;
+                                // P, recomputed from the saved log-sum-exp.
+                                let probs = scratch(&mut probs_buf, rows * end);
+                                gemm(isa, q_rows, keys.t(), probs, end, false);
+                                for (r, x) in probs.chunks_exact_mut(end).enumerate() {
+                                    let (visible, hidden) = x.split_at_mut(dims.seen(s0 + r));
+                                    hidden.fill(0.0);
+                                    let lse = lse.row(row, head, s0 + r)[0];
+                                    for x in visible.iter_mut() {
+                                        *x = crate::fused::exp(*x * dims.scale - lse);
+                                    }
                                 }
-                            }
-                            if want[2] {
-                                let p = MatRef::row_major(probs, rows, end);
-                                gemm(isa, p.t(), do_rows, dv, d, true);
-                            }
-                            if !(want[0] || want[1]) {
-                                continue;
-                            }
-                            let dprobs = scratch(&mut dprobs_buf, rows * end);
-                            gemm(isa, do_rows, vals.t(), dprobs, end, false);
-                            for (r, (p, dp)) in probs
-                                .chunks_exact_mut(end)
-                                .zip(dprobs.chunks_exact(end))
-                                .enumerate()
-                            {
-                                let delta = delta[row0 + r];
-                                for (p, &dp) in p.iter_mut().zip(dp) {
-                                    *p *= (dp - delta) * dims.scale;
+                                if want[2] {
+                                    let p = MatRef::row_major(probs, rows, end);
+                                    gemm(isa, p.t(), do_rows, dv, d, true);
                                 }
-                            }
-                            let ds = MatRef::row_major(probs, rows, end);
-                            if want[0] {
-                                let at = (i * sq + s0) * d;
-                                gemm_uninit(isa, ds, keys, &mut dq[at..], d);
-                            }
-                            if want[1] {
-                                gemm(isa, ds.t(), q_rows, dk, d, true);
+                                if !(want[0] || want[1]) {
+                                    continue;
+                                }
+                                let dprobs = scratch(&mut dprobs_buf, rows * end);
+                                gemm(isa, do_rows, vals.t(), dprobs, end, false);
+                                for (r, (p, dp)) in probs
+                                    .chunks_exact_mut(end)
+                                    .zip(dprobs.chunks_exact(end))
+                                    .enumerate()
+                                {
+                                    let delta = delta[row0 + r];
+                                    for (p, &dp) in p.iter_mut().zip(dp) {
+                                        *p *= (dp - delta) * dims.scale;
+                                    }
+                                }
+                                let ds = MatRef::row_major(probs, rows, end);
+                                if want[0] {
+                                    let at = (i * sq + s0) * d;
+                                    gemm_uninit(isa, ds, keys, &mut dq[at..], d);
+                                }
+                                if want[1] {
+                                    gemm(isa, ds.t(), q_rows, dk, d, true);
+                                }
                             }
                         }
-                    }
-                });
+                    },
+                );
             });
     }
     let tensor =

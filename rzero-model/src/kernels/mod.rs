@@ -274,14 +274,17 @@ impl KernelBackend for Flex {
                     .zip(u.par_chunks(CHUNK)),
             )
             .for_each(|((d_gate, d_up), ((dy, g), u))| {
-                widest(|| {
-                    let outs = d_gate.iter_mut().zip(d_up.iter_mut());
-                    for ((dg, du), ((&dy, &g), &u)) in outs.zip(dy.iter().zip(g).zip(u)) {
-                        let s = 1.0 / (1.0 + crate::fused::exp(-g));
-                        du.write(dy * g * s);
-                        dg.write(dy * u * s * (1.0 + g * (1.0 - s)));
-                    }
-                });
+                widest(
+                    #[inline(always)]
+                    || {
+                        let outs = d_gate.iter_mut().zip(d_up.iter_mut());
+                        for ((dg, du), ((&dy, &g), &u)) in outs.zip(dy.iter().zip(g).zip(u)) {
+                            let s = 1.0 / (1.0 + crate::fused::exp(-g));
+                            du.write(dy * g * s);
+                            dg.write(dy * u * s * (1.0 + g * (1.0 - s)));
+                        }
+                    },
+                );
             });
         // SAFETY: the four inputs have `g.len()` elements (same shape) and
         // the blocks wrote every element of both.
@@ -311,14 +314,17 @@ impl KernelBackend for Flex {
         out.par_chunks_mut(task)
             .zip(xs.par_chunks(task))
             .for_each(|(out, xs)| {
-                widest(|| {
-                    for (row, out) in xs.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
-                        let inv = 1.0 / row_rms(row, eps);
-                        for ((o, &v), &g) in out.iter_mut().zip(row).zip(g) {
-                            o.write(v * inv * g);
+                widest(
+                    #[inline(always)]
+                    || {
+                        for (row, out) in xs.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
+                            let inv = 1.0 / row_rms(row, eps);
+                            for ((o, &v), &g) in out.iter_mut().zip(row).zip(g) {
+                                o.write(v * inv * g);
+                            }
                         }
-                    }
-                });
+                    },
+                );
             });
         // SAFETY: `xs` is whole rows of `width` (its last dimension), and
         // every row of `out` was written.
@@ -355,7 +361,12 @@ impl KernelBackend for Flex {
         let parts: Vec<Vec<f32>> = d_x
             .par_chunks_mut(task)
             .zip(xs.par_chunks(task).zip(dy.par_chunks(task)))
-            .map(|(d_x, (xs, dy))| widest(|| rms_norm_backward_rows(d_x, xs, dy, g, eps)))
+            .map(|(d_x, (xs, dy))| {
+                widest(
+                    #[inline(always)]
+                    || rms_norm_backward_rows(d_x, xs, dy, g, eps),
+                )
+            })
             .collect();
         // SAFETY: as in `rms_norm`: every row of `d_x` was written.
         #[expect(unsafe_code, reason = "every element was written")]
@@ -449,11 +460,14 @@ fn par_zip_map(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32 + Sync) -> Vec<
     out.par_chunks_mut(CHUNK)
         .zip(a[..len].par_chunks(CHUNK).zip(b[..len].par_chunks(CHUNK)))
         .for_each(|(out, (a, b))| {
-            widest(|| {
-                for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
-                    o.write(f(a, b));
-                }
-            });
+            widest(
+                #[inline(always)]
+                || {
+                    for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                        o.write(f(a, b));
+                    }
+                },
+            );
         });
     // SAFETY: the blocks cover `out`, and each wrote every element.
     #[expect(unsafe_code, reason = "every element was written")]
