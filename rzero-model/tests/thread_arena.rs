@@ -39,10 +39,11 @@ fn memory_freed_on_a_worker_thread_is_reused_without_faults() {
         std::thread::spawn(|| (faults_to_fill(BLOCKS, LEN), faults_to_fill(BLOCKS, LEN)))
             .join()
             .expect("the worker thread");
-    let pages = (BLOCKS * LEN * 4 / 4096) as i64;
-    assert!(first > pages / 2, "the first round faulted {first} pages");
+    // Relative to the first round, not to a page count: with transparent
+    // huge pages one fault maps 2 MiB.
+    assert!(first > 0, "the first round faulted no pages in");
     assert!(
-        second < pages / 20,
-        "the second round faulted {second} of {pages} pages again"
+        second <= first / 20,
+        "the second round faulted {second} times again (the first: {first})"
     );
 }
