@@ -16,7 +16,7 @@ use rzero_model::{CompletionBatch, GenerateOptions, Qwen3Config, completion_logp
 /// With `OFF_POOL` set, the loop runs on the main thread instead of a
 /// rayon thread (`rzero_model::pool`), to measure the hand-offs.
 fn main() {
-    // Before rayon's threads exist: each would keep its own malloc arena.
+    // First thing, as `rzero` itself does.
     rzero_model::allocator::keep_freed_memory();
     if std::env::var_os("OFF_POOL").is_some() {
         run();

@@ -3,14 +3,20 @@
 //! The crate builds for baseline x86-64 (SSE2), so a loop over
 //! [`crate::fused::exp`] vectorised 4 lanes wide at best; `SiLU ⊙ up` took
 //! 5 % of a scoring forward. [`widest`] runs a closure inside a
-//! `#[target_feature]` function picked at run time: the closure inlines
-//! there and LLVM vectorises its loops with AVX-512 or AVX2. The same
-//! operations run in every case (Rust does not contract `a * b + c` into
-//! an FMA), so the results are the same bits on every CPU.
+//! `#[target_feature]` function picked at run time: the closure, marked
+//! `#[inline(always)]`, inlines there and LLVM vectorises its loops with
+//! AVX-512 or AVX2. The same operations run in every case (Rust does not
+//! contract `a * b + c` into an FMA), so the results are the same bits on
+//! every CPU.
 
 use crate::small_matmul::kernel::Isa;
 
 /// `f()` compiled with the widest instruction set this CPU has.
+///
+/// Mark the closure `#[inline(always)]`: LLVM inlines it into the
+/// `#[target_feature]` function only when it is small, and a closure it
+/// leaves out-of-line runs as baseline SSE2 code (the RMSNorm and training
+/// attention loops did, 3–4 % of a forward pass).
 #[inline(always)]
 pub(crate) fn widest<R>(f: impl FnOnce() -> R) -> R {
     with_isa(Isa::detect(), f)
@@ -69,7 +75,10 @@ mod tests {
         let xs: Vec<f32> = (0..4099).map(|i| (i as f32 - 2050.0) * 0.047).collect();
         let silu = |x: f32| x / (1.0 + crate::fused::exp(-x));
         let plain: Vec<f32> = xs.iter().map(|&x| silu(x)).collect();
-        let wide = widest(|| xs.iter().map(|&x| silu(x)).collect::<Vec<_>>());
+        let wide = widest(
+            #[inline(always)]
+            || xs.iter().map(|&x| silu(x)).collect::<Vec<_>>(),
+        );
         let same = plain
             .iter()
             .zip(&wide)
